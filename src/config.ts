@@ -1,0 +1,117 @@
+// Every setting the service reads, typed and validated in one place.
+// Defaults run the embedded service (PGlite on disk, local outbox, keys
+// generated on first start); production refuses to start with those.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The issuer URL suppliers configure; the origin people's browsers see. */
+  ISSUER: z.url().optional(),
+  /** Folder for the embedded database, generated keys and the outbox. */
+  DATA_DIR: z.string().default('data'),
+  /** A PostgreSQL server; unset means embedded Postgres (PGlite) in DATA_DIR. */
+  DATABASE_URL: z.string().optional(),
+  /** Redis for provider sessions and rate limits shared across instances. */
+  REDIS_URL: z.string().optional(),
+  /** 32 bytes, base64: encrypts signing keys and personal data at rest. */
+  ENCRYPTION_KEY: z.string().optional(),
+  /** Secret for signing cookies; at least 32 characters. */
+  COOKIE_SECRET: z.string().min(32).optional(),
+  /** GOV.UK Notify: when set, codes are sent for real instead of to the outbox. */
+  NOTIFY_API_KEY: z.string().optional(),
+  NOTIFY_EMAIL_CODE_TEMPLATE_ID: z.string().optional(),
+  NOTIFY_SMS_CODE_TEMPLATE_ID: z.string().optional(),
+  NOTIFY_EMAIL_NOTICE_TEMPLATE_ID: z.string().optional(),
+  /** Seed the demo supplier and test people (embedded default only). */
+  SEED_DEMO: bool.optional(),
+  DEMO_SUPPLIER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  production: boolean;
+  host: string;
+  port: number;
+  issuer: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  encryptionKey: string | undefined;
+  cookieSecret: string | undefined;
+  notify:
+    | {
+        apiKey: string;
+        emailCodeTemplateId: string;
+        smsCodeTemplateId: string;
+        emailNoticeTemplateId: string;
+      }
+    | undefined;
+  seedDemo: boolean;
+  demoSupplierPort: number;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  const notify = e.NOTIFY_API_KEY
+    ? {
+        apiKey: e.NOTIFY_API_KEY,
+        emailCodeTemplateId: required(e.NOTIFY_EMAIL_CODE_TEMPLATE_ID, 'NOTIFY_EMAIL_CODE_TEMPLATE_ID'),
+        smsCodeTemplateId: required(e.NOTIFY_SMS_CODE_TEMPLATE_ID, 'NOTIFY_SMS_CODE_TEMPLATE_ID'),
+        emailNoticeTemplateId: required(e.NOTIFY_EMAIL_NOTICE_TEMPLATE_ID, 'NOTIFY_EMAIL_NOTICE_TEMPLATE_ID'),
+      }
+    : undefined;
+  const config: Config = {
+    env: e.NODE_ENV,
+    production,
+    host: e.HOST,
+    port: e.PORT,
+    issuer,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    encryptionKey: e.ENCRYPTION_KEY,
+    cookieSecret: e.COOKIE_SECRET,
+    notify,
+    seedDemo: e.SEED_DEMO ?? !production,
+    demoSupplierPort: e.DEMO_SUPPLIER_PORT,
+    logLevel: e.LOG_LEVEL,
+  };
+  if (production) assertSafeForProduction(config);
+  return config;
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value) throw new ConfigError(`${name} is required when NOTIFY_API_KEY is set`);
+  return value;
+}
+
+/** Production must not run on the conveniences that make development easy. */
+function assertSafeForProduction(c: Config): void {
+  const problems: string[] = [];
+  if (!c.issuer.startsWith('https://')) problems.push('ISSUER must be an https URL');
+  if (!c.encryptionKey) problems.push('ENCRYPTION_KEY is required (keys and personal data are encrypted at rest)');
+  if (!c.cookieSecret) problems.push('COOKIE_SECRET is required');
+  if (!c.notify) problems.push('NOTIFY_API_KEY is required (the development outbox is not for production)');
+  if (!c.databaseUrl) problems.push('DATABASE_URL is required (embedded Postgres is for development)');
+  if (c.seedDemo) problems.push('SEED_DEMO must be false (the demo supplier key is public)');
+  if (problems.length) throw new ConfigError(`Unsafe production configuration:\n  ${problems.join('\n  ')}`);
+}

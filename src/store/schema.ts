@@ -1,0 +1,144 @@
+// The tables, as Kysely sees them. One interface per table; columns named as
+// in SQL. Migrations in ./migrations create exactly this.
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface AccountsTable {
+  /** The `sub`: opaque, stable, never reused. */
+  id: string;
+  email: string;
+  password_hash: string;
+  phone_number: string;
+  phone_number_verified: boolean;
+  landline_number: string | null;
+  landline_number_verified: boolean;
+  /** Authenticator app shared secret, encrypted at rest. */
+  totp_secret: string | null;
+  proofing_level: 'P0' | 'P5' | 'P9';
+  /** Encrypted at rest; `nhs_number_hash` (keyed hash) enforces one account per number. */
+  nhs_number: string | null;
+  nhs_number_hash: string | null;
+  family_name: string | null;
+  given_name: string | null;
+  birthdate: string | null;
+  gp_ods_code: string | null;
+  phone_number_pds_matched: boolean;
+  /** Set for seeded test people; never for real registrations. */
+  test_person: boolean;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SuppliersTable {
+  client_id: string;
+  name: string;
+  /** Client metadata as oidc-provider takes it, plus our own fields. */
+  metadata: ColumnType<SupplierMetadata, string, string>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SupplierMetadata {
+  redirect_uris: string[];
+  jwks?: { keys: Record<string, unknown>[] };
+  jwks_uri?: string;
+  scope: string;
+  /** Vectors of trust this supplier may request. */
+  allowed_vtr: string[];
+  /** Client ids whose `asserted_login_identity` this supplier accepts. */
+  sso_partners: string[];
+  /** Client assertion algorithms beyond RS512, for software that cannot sign RS512. */
+  client_assertion_algs: string[];
+  post_logout_redirect_uris?: string[];
+  backchannel_logout_uri?: string;
+  sandpit?: boolean;
+}
+
+export interface OidcPayloadsTable {
+  id: string;
+  type: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  expires_at: Date | null;
+  consumed_at: Date | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  /** The private JWK, encrypted. */
+  private_jwk: string;
+  /** active signs; published keys verify tokens already issued; retired are gone from JWKS. */
+  status: 'active' | 'published' | 'retired';
+  created_at: Generated<Date>;
+  retired_at: Date | null;
+}
+
+export interface ClientUserMetadataTable {
+  account_id: string;
+  client_id: string;
+  value: string;
+  updated_at: Generated<Date>;
+}
+
+export interface ServicesUsedTable {
+  account_id: string;
+  client_id: string;
+  first_used_at: Generated<Date>;
+  last_used_at: Generated<Date>;
+}
+
+export interface RememberedDevicesTable {
+  /** SHA-256 of the cookie value. */
+  id: string;
+  account_id: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+}
+
+export interface JourneySessionsTable {
+  id: string;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  expires_at: Date;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  created_at: Generated<Date>;
+  channel: 'email' | 'sms';
+  recipient: string;
+  subject: string;
+  body: string;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  code: string;
+  account_id: string | null;
+  client_id: string | null;
+  ip: string | null;
+  details: ColumnType<Record<string, unknown>, string, string>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  suppliers: SuppliersTable;
+  oidc_payloads: OidcPayloadsTable;
+  signing_keys: SigningKeysTable;
+  client_user_metadata: ClientUserMetadataTable;
+  services_used: ServicesUsedTable;
+  remembered_devices: RememberedDevicesTable;
+  journey_sessions: JourneySessionsTable;
+  outbox: OutboxTable;
+  audit_events: AuditEventsTable;
+}
+
+export type Account = Selectable<AccountsTable>;
+export type NewAccount = Insertable<AccountsTable>;
+export type AccountUpdate = Updateable<AccountsTable>;
+export type Supplier = Selectable<SuppliersTable>;
