@@ -10,22 +10,24 @@ export interface AccountsTable {
   email: string;
   password_hash: string;
   phone_number: string;
-  phone_number_verified: boolean;
-  landline_number: string | null;
-  landline_number_verified: boolean;
+  phone_number_verified: Generated<boolean>;
+  landline_number: ColumnType<string | null, string | null | undefined, string | null>;
+  landline_number_verified: Generated<boolean>;
   /** Authenticator app shared secret, encrypted at rest. */
-  totp_secret: string | null;
-  proofing_level: 'P0' | 'P5' | 'P9';
+  totp_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The last authenticator-app time step accepted, so a code cannot be used twice. */
+  totp_last_step: ColumnType<number | null, number | null | undefined, number | null>;
+  proofing_level: ColumnType<'P0' | 'P5' | 'P9', 'P0' | 'P5' | 'P9' | undefined, 'P0' | 'P5' | 'P9'>;
   /** Encrypted at rest; `nhs_number_hash` (keyed hash) enforces one account per number. */
-  nhs_number: string | null;
-  nhs_number_hash: string | null;
-  family_name: string | null;
-  given_name: string | null;
-  birthdate: string | null;
-  gp_ods_code: string | null;
-  phone_number_pds_matched: boolean;
+  nhs_number: ColumnType<string | null, string | null | undefined, string | null>;
+  nhs_number_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  family_name: ColumnType<string | null, string | null | undefined, string | null>;
+  given_name: ColumnType<string | null, string | null | undefined, string | null>;
+  birthdate: ColumnType<string | null, string | null | undefined, string | null>;
+  gp_ods_code: ColumnType<string | null, string | null | undefined, string | null>;
+  phone_number_pds_matched: Generated<boolean>;
   /** Set for seeded test people; never for real registrations. */
-  test_person: boolean;
+  test_person: Generated<boolean>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -73,7 +75,8 @@ export interface SigningKeysTable {
   /** active signs; published keys verify tokens already issued; retired are gone from JWKS. */
   status: 'active' | 'published' | 'retired';
   created_at: Generated<Date>;
-  retired_at: Date | null;
+  /** When it stopped signing; published keys are retired once every token it signed has expired. */
+  superseded_at: Date | null;
 }
 
 export interface ClientUserMetadataTable {

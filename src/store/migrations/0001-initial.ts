@@ -11,6 +11,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('landline_number', 'text')
     .addColumn('landline_number_verified', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('totp_secret', 'text')
+    .addColumn('totp_last_step', 'integer')
     .addColumn('proofing_level', 'text', (c) => c.notNull().defaultTo('P0').check(sql`proofing_level in ('P0','P5','P9')`))
     .addColumn('nhs_number', 'text')
     .addColumn('nhs_number_hash', 'text', (c) => c.unique())
@@ -57,7 +58,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('private_jwk', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active','published','retired')`))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .addColumn('retired_at', 'timestamptz')
+    .addColumn('superseded_at', 'timestamptz')
     .execute();
 
   await db.schema

@@ -1,0 +1,214 @@
+// The words of every message the service sends, in one place.
+//
+// Each message renders to the personalisation for one of three templates
+// (below) and to the finished subject and body, made by filling the same
+// template text the operator pastes into GOV.UK Notify. So the development
+// outbox shows exactly what Notify would send, and there is one source of
+// truth for both.
+import type { AccountChange, EmailCodePurpose, Message } from './port.js';
+
+/** How long codes last. The code issuer must use the same values. */
+export const EMAIL_CODE_EXPIRY_MINUTES = 15;
+export const SMS_CODE_EXPIRY_MINUTES = 5;
+
+export type TemplateName = 'email-code' | 'sms-code' | 'email-notice';
+
+export interface MessageTemplate {
+  channel: 'email' | 'sms';
+  /** Email only; '' for text messages. */
+  subject: string;
+  body: string;
+}
+
+/**
+ * The GOV.UK Notify templates, in Notify's `((placeholder))` syntax. An
+ * operator creates these three templates in Notify and configures their ids
+ * (see govuk-notify.ts).
+ */
+export const TEMPLATES: Readonly<Record<TemplateName, MessageTemplate>> = {
+  'email-code': {
+    channel: 'email',
+    subject: '((subject))',
+    body: [
+      '((purpose))',
+      'Your security code is ((code))',
+      'This code expires in ((expiry)). Do not share it with anyone. NHS staff will never ask you for it.',
+      '((if_not_you))',
+    ].join('\n\n'),
+  },
+  'sms-code': {
+    channel: 'sms',
+    subject: '',
+    body: 'Your NHS login security code is ((code)). It expires in ((expiry)). Do not share this code with anyone.',
+  },
+  'email-notice': {
+    channel: 'email',
+    subject: '((subject))',
+    body: '((body))',
+  },
+};
+
+export interface RenderOptions {
+  /** Where people get help, for example https://help.example.nhs.uk/contact. Said in words when absent. */
+  helpUrl?: string | undefined;
+}
+
+export interface RenderedMessage {
+  /** Which Notify template carries it. */
+  template: TemplateName;
+  channel: 'email' | 'sms';
+  recipient: string;
+  /** '' for text messages. */
+  subject: string;
+  body: string;
+  /** The values for the template's placeholders. */
+  personalisation: Record<string, string>;
+}
+
+const CODE = /^\d{6}$/;
+
+const minutes = (n: number): string => `${n} minutes`;
+
+const EMAIL_CODE_TEXT: Record<EmailCodePurpose, { subject: string; purpose: string; if_not_you: string }> = {
+  register: {
+    subject: 'Confirm your email address for NHS login',
+    purpose: 'Enter this security code to confirm your email address and continue setting up your NHS login.',
+    if_not_you:
+      'If you did not try to set up an NHS login, you can ignore this email. Someone may have typed your email address by mistake.',
+  },
+  'reset-password': {
+    subject: 'Reset your NHS login password',
+    purpose: 'Enter this security code to reset the password for your NHS login.',
+    if_not_you:
+      'If you did not ask to reset your password, you can ignore this email. Your password has not been changed.',
+  },
+  'change-email': {
+    subject: 'Confirm your new email address for NHS login',
+    purpose: 'Enter this security code to confirm this as the new email address for your NHS login.',
+    if_not_you:
+      'If you did not ask to change the email address for an NHS login, you can ignore this email. Nothing has been changed.',
+  },
+};
+
+const FORGOTTEN = 'select "Forgotten your password?" on the NHS login page';
+
+const CHANGE_TEXT: Record<
+  AccountChange,
+  { subject: string; what: string; ifNotYou: (support: string) => string }
+> = {
+  password: {
+    subject: 'Your NHS login password has been changed',
+    what: 'The password for your NHS login has been changed.',
+    ifNotYou: (support) =>
+      `If this was not you, someone else may be using your NHS login. Reset your password straight away: ${FORGOTTEN}. Then ${support}.`,
+  },
+  email: {
+    subject: 'Your NHS login email address has been changed',
+    what: 'The email address for your NHS login has been changed. We will not send emails about your NHS login to this address any more.',
+    ifNotYou: (support) =>
+      `If this was not you, someone else may be using your NHS login. ${cap(support)} straight away.`,
+  },
+  phone: {
+    subject: 'Your NHS login mobile phone number has been changed',
+    what: 'The mobile phone number for your NHS login has been changed. We will send security codes to the new number from now on.',
+    ifNotYou: (support) =>
+      `If this was not you, someone else may be using your NHS login. Reset your password straight away: ${FORGOTTEN}. Then ${support}.`,
+  },
+  'authenticator-app': {
+    subject: 'Your NHS login authenticator app has been changed',
+    what: 'The authenticator app you use to log in with NHS login has been changed.',
+    ifNotYou: (support) =>
+      `If this was not you, someone else may be using your NHS login. Reset your password straight away: ${FORGOTTEN}. Then ${support}.`,
+  },
+  deleted: {
+    subject: 'Your NHS login has been deleted',
+    what: 'Your NHS login has been deleted. You can no longer use it to log in to NHS websites and apps.',
+    ifNotYou: (support) => `If this was not you, ${support} straight away.`,
+  },
+};
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function supportText(options: RenderOptions): string {
+  return options.helpUrl ? `contact NHS login support at ${options.helpUrl}` : 'contact NHS login support';
+}
+
+/** Fills Notify-style `((placeholders))`; a placeholder without a value is a programming error. */
+export function fillTemplate(text: string, personalisation: Record<string, string>): string {
+  return text.replace(/\(\(([a-z_]+)\)\)/g, (_, name: string) => {
+    const value = personalisation[name];
+    if (value === undefined) throw new Error(`no value for placeholder ((${name}))`);
+    return value;
+  });
+}
+
+function render(
+  template: TemplateName,
+  recipient: string,
+  personalisation: Record<string, string>,
+): RenderedMessage {
+  const t = TEMPLATES[template];
+  return {
+    template,
+    channel: t.channel,
+    recipient,
+    subject: fillTemplate(t.subject, personalisation),
+    body: fillTemplate(t.body, personalisation),
+    personalisation,
+  };
+}
+
+function notice(recipient: string, subject: string, paragraphs: string[]): RenderedMessage {
+  return render('email-notice', recipient, { subject, body: paragraphs.join('\n\n') });
+}
+
+function assertCode(code: string): void {
+  if (!CODE.test(code)) throw new Error('a security code must be 6 digits');
+}
+
+export function renderMessage(message: Message, options: RenderOptions = {}): RenderedMessage {
+  switch (message.type) {
+    case 'email-code': {
+      assertCode(message.code);
+      const text = EMAIL_CODE_TEXT[message.purpose];
+      return render('email-code', message.to, {
+        subject: text.subject,
+        purpose: text.purpose,
+        code: message.code,
+        expiry: minutes(EMAIL_CODE_EXPIRY_MINUTES),
+        if_not_you: text.if_not_you,
+      });
+    }
+    case 'sms-code':
+      assertCode(message.code);
+      return render('sms-code', message.to, { code: message.code, expiry: minutes(SMS_CODE_EXPIRY_MINUTES) });
+    case 'email-already-registered':
+      return notice(message.to, 'You already have an NHS login', [
+        'Someone tried to set up a new NHS login with this email address. You already have an NHS login that uses this email address, so you do not need to set up another one.',
+        `If this was you, log in with this email address and your password. If you have forgotten your password, ${FORGOTTEN} to reset it.`,
+        'If this was not you, you do not need to do anything. Your NHS login has not been changed.',
+      ]);
+    case 'email-no-account':
+      return notice(message.to, 'There is no NHS login for this email address', [
+        'Someone asked to reset the password for an NHS login that uses this email address. There is no NHS login that uses this email address.',
+        'If this was you, you may have set up your NHS login with a different email address. Try again with that email address. If you do not have an NHS login, you can set one up the next time an NHS website or app asks you to log in.',
+        'If this was not you, you do not need to do anything.',
+      ]);
+    case 'email-account-changed': {
+      const text = CHANGE_TEXT[message.change];
+      return notice(message.to, text.subject, [
+        text.what,
+        'If this was you, you do not need to do anything.',
+        text.ifNotYou(supportText(options)),
+      ]);
+    }
+    default:
+      return unreachable(message);
+  }
+}
+
+function unreachable(message: never): never {
+  throw new Error(`unknown message type ${(message as { type: string }).type}`);
+}

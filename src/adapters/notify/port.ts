@@ -1,0 +1,71 @@
+// The notifier port: every email and text message the service sends, as
+// typed data. Journeys say *what* to tell someone; adapters decide how it
+// travels (the development outbox, or GOV.UK Notify in production) and
+// messages.ts decides the words.
+
+/** Why an email security code was sent. */
+export type EmailCodePurpose = 'register' | 'reset-password' | 'change-email';
+
+/** What changed on an account, for the security notice. */
+export type AccountChange = 'password' | 'email' | 'phone' | 'authenticator-app' | 'deleted';
+
+/** A 6-digit security code to confirm an email address. Expires in 15 minutes. */
+export interface EmailCodeMessage {
+  type: 'email-code';
+  to: string;
+  code: string;
+  purpose: EmailCodePurpose;
+}
+
+/**
+ * Sent instead of a code when someone tries to register an email address that
+ * already has an NHS login. It tells the owner how to sign in or reset their
+ * password. The person at the keyboard sees the same "check your email" page
+ * either way, so a stranger cannot learn whether an address has an account.
+ */
+export interface EmailAlreadyRegisteredMessage {
+  type: 'email-already-registered';
+  to: string;
+}
+
+/**
+ * Sent instead of a code when someone asks to reset the password for an email
+ * address that has no NHS login (same reason: the page does not say).
+ */
+export interface EmailNoAccountMessage {
+  type: 'email-no-account';
+  to: string;
+}
+
+/** A 6-digit security code by text message. Expires in 5 minutes. */
+export interface SmsCodeMessage {
+  type: 'sms-code';
+  /** E.164, for example +447700900123. */
+  to: string;
+  code: string;
+}
+
+/**
+ * Security notice after a change to an account. Send an email change to the
+ * old address (the new one is not the one that needs warning), and never
+ * include the new value in the message.
+ */
+export interface EmailAccountChangedMessage {
+  type: 'email-account-changed';
+  to: string;
+  change: AccountChange;
+}
+
+export type Message =
+  | EmailCodeMessage
+  | EmailAlreadyRegisteredMessage
+  | EmailNoAccountMessage
+  | SmsCodeMessage
+  | EmailAccountChangedMessage;
+
+export type MessageType = Message['type'];
+
+export interface Notifier {
+  /** Resolves once the message is accepted for delivery; rejects (NotifyError for Notify) otherwise. */
+  send(message: Message): Promise<void>;
+}

@@ -1,0 +1,114 @@
+// Finishing a sign-in: back to the supplier through oidc-provider when the
+// journey serves an authorization, otherwise to the account pages.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AUDIT_EVENTS } from '../audit/events.js';
+import { recordServiceUsed } from '../store/accounts.js';
+import { firstVectorMet, parseVtr, type Credential, type ProofingLevel } from '../domain/vectors-of-trust.js';
+import { renderErrorPage } from '../web/errors.js';
+import { allowFormActionTo } from '../web/security.js';
+import { render } from '../web/views.js';
+import type { JourneyDeps } from './deps.js';
+import type { Journey, JourneyState } from './state.js';
+
+/** The credentials the journey still has to ask for, or undefined when the sign-in may finish. */
+export function signInSatisfied(state: JourneyState): boolean {
+  const s = state.signIn;
+  if (!s) return false;
+  const credentials = new Set<Credential>(s.credentials);
+  if (!state.interaction) {
+    // The account pages: a password and a second factor.
+    return credentials.has('Cp') && (credentials.has('Cd') || credentials.has('Ck') || credentials.has('Cm'));
+  }
+  const requested = parseVtr(JSON.stringify(state.interaction.vtr));
+  if (!requested.ok) return false;
+  return firstVectorMet(requested.value, { level: s.level, credentials }) !== undefined;
+}
+
+/** Could any requested vector be met once a second factor is added? Else the level is the obstacle. */
+export function levelTooLow(state: JourneyState): ProofingLevel | undefined {
+  const s = state.signIn;
+  if (!s || !state.interaction) return undefined;
+  const requested = parseVtr(JSON.stringify(state.interaction.vtr));
+  if (!requested.ok) return undefined;
+  const all = new Set<Credential>(['Cp', 'Cd', 'Ck', 'Cm']);
+  if (firstVectorMet(requested.value, { level: s.level, credentials: all })) return undefined;
+  const levels = requested.value.map((v) => v.level).sort();
+  return levels[0];
+}
+
+/** Renders a journey page; when the page's form may end at the supplier, its redirect URI is allowed as a form target. */
+export function renderJourney(reply: FastifyReply, journey: Journey | undefined, template: string, context: Record<string, unknown>): string {
+  const redirectUri = journey?.state.interaction?.redirectUri;
+  if (redirectUri) allowFormActionTo(reply, [redirectUri]);
+  return render(reply, template, { interaction: journey?.state.interaction, ...context });
+}
+
+export function sessionEnded(reply: FastifyReply): FastifyReply {
+  return reply.send(renderErrorPage(reply, 'sessionEnded'));
+}
+
+/** Sends the person on once the sign-in meets what was asked. */
+export async function finishSignIn(
+  deps: JourneyDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  journey: Journey,
+): Promise<FastifyReply> {
+  const { state } = journey;
+  const signIn = state.signIn;
+  if (!signIn) return reply.redirect('/sign-in', 303);
+  const now = Math.floor(Date.now() / 1000);
+  state.account = { accountId: signIn.accountId, lastSeen: Date.now() };
+  const interaction = state.interaction;
+  if (!interaction) {
+    delete state.signIn;
+    await deps.journeys.save(reply, journey, state);
+    await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_COMPLETE, accountId: signIn.accountId, ip: request.ip });
+    return reply.redirect('/account', 303);
+  }
+  const provider = deps.provider();
+  const pending = await provider.Interaction.find(interaction.uid);
+  if (!pending) {
+    delete state.interaction;
+    await deps.journeys.save(reply, journey, state);
+    return reply.code(400).send(renderErrorPage(reply, 'sessionEnded'));
+  }
+  pending.result = {
+    login: { accountId: signIn.accountId, amr: [...new Set(signIn.credentials)], ts: now, remember: true },
+  };
+  await pending.save(Math.max(1, (pending.exp ?? now + 60) - now));
+  await recordServiceUsed(deps.db, signIn.accountId, interaction.clientId);
+  await deps.audit.record({
+    code: AUDIT_EVENTS.SIGN_IN_COMPLETE,
+    accountId: signIn.accountId,
+    clientId: interaction.clientId,
+    ip: request.ip,
+    details: { credentials: signIn.credentials },
+  });
+  delete state.interaction;
+  delete state.signIn;
+  await deps.journeys.save(reply, journey, state);
+  return reply.redirect(pending.returnTo, 303);
+}
+
+/** Tells the supplier the person could not, or chose not to, continue. */
+export async function abandonInteraction(
+  deps: JourneyDeps,
+  reply: FastifyReply,
+  journey: Journey,
+  error: { error: string; error_description: string },
+): Promise<FastifyReply> {
+  const interaction = journey.state.interaction;
+  if (!interaction) return reply.redirect('/account', 303);
+  const pending = await deps.provider().Interaction.find(interaction.uid);
+  delete journey.state.interaction;
+  delete journey.state.signIn;
+  await deps.journeys.save(reply, journey, journey.state);
+  if (!pending) return reply.code(400).send(renderErrorPage(reply, 'sessionEnded'));
+  const now = Math.floor(Date.now() / 1000);
+  pending.result = error;
+  await pending.save(Math.max(1, (pending.exp ?? now + 60) - now));
+  return reply.redirect(pending.returnTo, 303);
+}
+
+export { render };

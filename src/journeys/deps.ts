@@ -1,0 +1,26 @@
+// What every journey's routes get: an explicit record of their
+// collaborators, so tests pass real ones (or their own) without module mocks.
+import type Provider from 'oidc-provider';
+import type { AuditLog } from '../audit/log.js';
+import type { Notifier } from '../adapters/notify/port.js';
+import type { RateLimits } from '../adapters/rate-limits.js';
+import type { PasswordPolicy } from '../domain/password-policy.js';
+import type { Db } from '../store/db.js';
+import type { Sealer } from '../store/encryption.js';
+import type { CodeService } from './codes.js';
+import type { JourneyStore } from './state.js';
+
+export interface JourneyDeps {
+  issuer: string;
+  production: boolean;
+  db: Db;
+  sealer: Sealer;
+  audit: AuditLog;
+  notifier: Notifier;
+  limits: RateLimits;
+  passwords: PasswordPolicy;
+  codes: CodeService;
+  journeys: JourneyStore;
+  /** The provider of the moment (it is rebuilt when signing keys rotate). */
+  provider: () => Provider;
+}

@@ -1,0 +1,246 @@
+// Sign in: email and password (Cp), then a second factor: a code by text
+// message (Cd, or a remembered browser), or an authenticator app (Ck).
+// The whole guard chain of each page is visible here.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AUDIT_EVENTS } from '../../audit/events.js';
+import { maskPhone } from '../../domain/contact-details.js';
+import { parseVtr, type Credential } from '../../domain/vectors-of-trust.js';
+import { findAccountById, findAccountByEmail, updateAccount, type Account } from '../../store/accounts.js';
+import { csrfProtect } from '../../web/security.js';
+import { checkAuthenticatorCode } from '../authenticator-app.js';
+import { CODE_MESSAGES } from '../codes.js';
+import { finishSignIn, levelTooLow, renderJourney, sessionEnded, signInSatisfied, abandonInteraction } from '../complete.js';
+import type { JourneyDeps } from '../deps.js';
+import { decoyHash, passwordMatches } from '../passwords.js';
+import { isRememberedDevice, rememberDevice } from '../remembered-device.js';
+import type { Journey } from '../state.js';
+import { codeForm, fieldErrors, signInForm } from './validation.js';
+
+const WRONG_DETAILS = 'Enter a correct email address and password';
+
+function minutes(seconds: number): string {
+  const m = Math.max(1, Math.ceil(seconds / 60));
+  return m === 1 ? '1 minute' : `${m} minutes`;
+}
+
+/** Second factors the requested vectors would accept, given the level; the account pages accept any. */
+function acceptedSecondFactors(journey: Journey): Set<Credential> {
+  const interaction = journey.state.interaction;
+  if (!interaction) return new Set(['Cd', 'Ck']);
+  const parsed = parseVtr(JSON.stringify(interaction.vtr));
+  const out = new Set<Credential>();
+  if (parsed.ok) for (const v of parsed.value) for (const c of v.credentials) if (c !== 'Cp') out.add(c);
+  return out;
+}
+
+export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): void {
+  const { journeys } = deps;
+
+  /** After each credential: finish, explain the level is too low, or ask for the next factor. */
+  async function next(request: FastifyRequest, reply: FastifyReply, journey: Journey, account: Account): Promise<FastifyReply> {
+    const signIn = journey.state.signIn!;
+    if (signInSatisfied(journey.state)) return finishSignIn(deps, request, reply, journey);
+    if (levelTooLow(journey.state)) {
+      await journeys.save(reply, journey, journey.state);
+      return reply.redirect('/sign-in/prove-identity', 303);
+    }
+    const accepted = acceptedSecondFactors(journey);
+    if (accepted.has('Cd') && !signIn.credentials.includes('Cd') && (await isRememberedDevice(deps.db, request, account.id))) {
+      signIn.credentials.push('Cd');
+      if (signInSatisfied(journey.state)) return finishSignIn(deps, request, reply, journey);
+    }
+    if (accepted.has('Ck') && account.totp_secret) {
+      await journeys.save(reply, journey, journey.state);
+      return reply.redirect('/sign-in/authenticator-app', 303);
+    }
+    return sendTextCode(request, reply, journey, account);
+  }
+
+  async function sendTextCode(request: FastifyRequest, reply: FastifyReply, journey: Journey, account: Account): Promise<FastifyReply> {
+    const sent = await deps.codes.sendSmsCode(account.phone_number, request.ip, account.id);
+    if (!sent.ok) {
+      journey.state.code = undefined;
+      await journeys.save(reply, journey, journey.state);
+      return reply.redirect('/sign-in/text-code?limited=1', 303);
+    }
+    journey.state.code = sent.value;
+    await journeys.save(reply, journey, journey.state);
+    return reply.redirect('/sign-in/text-code', 303);
+  }
+
+  /** The signed-in-so-far account of this journey, or undefined when the journey is lost. */
+  async function signingIn(journey: Journey | undefined): Promise<Account | undefined> {
+    const id = journey?.state.signIn?.accountId;
+    return id ? findAccountById(deps.db, id) : undefined;
+  }
+
+  app.get('/sign-in', async (request, reply) => {
+    const journey = await journeys.load(request);
+    return renderJourney(reply, journey, 'sign-in/email-password.njk', { values: {}, errors: {} });
+  });
+
+  app.post('/sign-in', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = (await journeys.load(request)) ?? (await journeys.save(reply, undefined, {}));
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const values = { email: typeof body.email === 'string' ? body.email : '' };
+    const show = (errors: Record<string, string>, status = 400) =>
+      reply.code(status).send(renderJourney(reply, journey, 'sign-in/email-password.njk', { values, errors }));
+
+    const parsed = signInForm.safeParse(body);
+    if (!parsed.success) return show(fieldErrors(parsed.error));
+    const email = parsed.data.email.toLowerCase();
+
+    const ipLimit = await deps.limits.check('passwordAttemptsPerIp', request.ip);
+    const emailLimit = await deps.limits.check('passwordFailuresPerAccount', email);
+    if (!ipLimit.allowed || !emailLimit.allowed) {
+      await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_LOCKED, ip: request.ip, details: { byIp: !ipLimit.allowed } });
+      const wait = Math.max(ipLimit.retryAfterSeconds, emailLimit.retryAfterSeconds);
+      return show({ email: `You have tried to log in too many times. Try again in ${minutes(wait)}` }, 429);
+    }
+
+    const account = await findAccountByEmail(deps.db, email);
+    // Unknown emails cost a hash check too, so timing does not say which emails have accounts.
+    const good = account
+      ? await passwordMatches(account.password_hash, parsed.data.password)
+      : (await passwordMatches(await decoyHash(), parsed.data.password)) && false;
+    await deps.limits.hit('passwordAttemptsPerIp', request.ip);
+    if (!account || !good) {
+      const failures = await deps.limits.hit('passwordFailuresPerAccount', email);
+      await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_PASSWORD_FAILED, accountId: account?.id, ip: request.ip });
+      if (failures.retryAfterSeconds > 0) {
+        await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_LOCKED, accountId: account?.id, ip: request.ip });
+        return show({ email: `You have tried to log in too many times. Try again in ${minutes(failures.retryAfterSeconds)}` }, 429);
+      }
+      return show({ email: WRONG_DETAILS });
+    }
+    await deps.limits.reset('passwordFailuresPerAccount', email);
+    await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_PASSWORD_OK, accountId: account.id, ip: request.ip });
+    journey.state.signIn = { accountId: account.id, credentials: ['Cp'], level: account.proofing_level };
+    return next(request, reply, journey, account);
+  });
+
+  /** Arrived already signed in (single sign-on) but short of what the supplier asked for. */
+  app.get('/sign-in/continue', async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await signingIn(journey);
+    if (!journey || !account) return sessionEnded(reply);
+    return next(request, reply, journey, account);
+  });
+
+  app.get('/sign-in/text-code', async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await signingIn(journey);
+    if (!journey || !account) return sessionEnded(reply);
+    const limited = (request.query as Record<string, string>).limited === '1';
+    return renderJourney(reply, journey, 'sign-in/text-code.njk', {
+      phone: maskPhone(account.phone_number),
+      values: {},
+      errors: limited ? { code: 'You have asked for too many codes. Wait 15 minutes and then request a new code' } : {},
+      canUseApp: Boolean(account.totp_secret) && acceptedSecondFactors(journey).has('Ck'),
+    });
+  });
+
+  app.post('/sign-in/text-code', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await signingIn(journey);
+    if (!journey || !account) return sessionEnded(reply);
+    const parsed = codeForm.safeParse(request.body ?? {});
+    const show = (errors: Record<string, string>) =>
+      reply.code(400).send(
+        renderJourney(reply, journey, 'sign-in/text-code.njk', {
+          phone: maskPhone(account.phone_number),
+          values: {},
+          errors,
+          canUseApp: Boolean(account.totp_secret) && acceptedSecondFactors(journey).has('Ck'),
+        }),
+      );
+    if (!parsed.success) return show(fieldErrors(parsed.error));
+    const checked = await deps.codes.check(journey.state.code, parsed.data.code, account.id, request.ip, account.id);
+    if (!checked.ok) {
+      await journeys.save(reply, journey, journey.state);
+      await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED, accountId: account.id, ip: request.ip });
+      return show({ code: CODE_MESSAGES[checked.error] });
+    }
+    delete journey.state.code;
+    journey.state.signIn!.credentials.push('Cd');
+    await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_OK, accountId: account.id, ip: request.ip, details: { factor: 'sms' } });
+    if (parsed.data.remember === 'yes') {
+      await rememberDevice(deps.db, reply, account.id);
+      await deps.audit.record({ code: AUDIT_EVENTS.DEVICE_REMEMBERED, accountId: account.id, ip: request.ip });
+    }
+    return next(request, reply, journey, account);
+  });
+
+  app.post('/sign-in/text-code/resend', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await signingIn(journey);
+    if (!journey || !account) return sessionEnded(reply);
+    return sendTextCode(request, reply, journey, account);
+  });
+
+  app.get('/sign-in/authenticator-app', async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await signingIn(journey);
+    if (!journey || !account?.totp_secret) return sessionEnded(reply);
+    return renderJourney(reply, journey, 'sign-in/authenticator-app.njk', {
+      values: {},
+      errors: {},
+      canUseText: acceptedSecondFactors(journey).has('Cd'),
+    });
+  });
+
+  app.post('/sign-in/authenticator-app', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await signingIn(journey);
+    if (!journey || !account?.totp_secret) return sessionEnded(reply);
+    const parsed = codeForm.safeParse(request.body ?? {});
+    const show = (errors: Record<string, string>, status = 400) =>
+      reply.code(status).send(
+        renderJourney(reply, journey, 'sign-in/authenticator-app.njk', {
+          values: {},
+          errors,
+          canUseText: acceptedSecondFactors(journey).has('Cd'),
+        }),
+      );
+    if (!parsed.success) return show(fieldErrors(parsed.error));
+    if (!(await deps.limits.check('codeFailuresPerSubject', account.id)).allowed) {
+      return show({ code: CODE_MESSAGES.too_many }, 429);
+    }
+    const step = checkAuthenticatorCode(deps.sealer.open(account.totp_secret), parsed.data.code, account.totp_last_step);
+    if (step === undefined) {
+      await deps.limits.hit('codeFailuresPerSubject', account.id);
+      await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED, accountId: account.id, ip: request.ip, details: { factor: 'app' } });
+      return show({ code: 'The security code is not correct. Enter the code your authenticator app shows now' });
+    }
+    await updateAccount(deps.db, account.id, { totp_last_step: step });
+    await deps.limits.reset('codeFailuresPerSubject', account.id);
+    journey.state.signIn!.credentials.push('Ck');
+    await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_OK, accountId: account.id, ip: request.ip, details: { factor: 'app' } });
+    return next(request, reply, journey, account);
+  });
+
+  /** Use a text message instead of the app. */
+  app.post('/sign-in/authenticator-app/use-text', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await signingIn(journey);
+    if (!journey || !account) return sessionEnded(reply);
+    return sendTextCode(request, reply, journey, account);
+  });
+
+  app.get('/sign-in/prove-identity', async (request, reply) => {
+    const journey = await journeys.load(request);
+    const level = journey ? levelTooLow(journey.state) : undefined;
+    if (!journey?.state.interaction || !level) return sessionEnded(reply);
+    return renderJourney(reply, journey, 'sign-in/prove-identity.njk', { level, errors: {} });
+  });
+
+  app.post('/sign-in/prove-identity', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const level = journey ? levelTooLow(journey.state) : undefined;
+    if (!journey?.state.interaction || !level) return sessionEnded(reply);
+    return abandonInteraction(deps, reply, journey, {
+      error: 'access_denied',
+      error_description: `the person has not proved their identity to ${level}`,
+    });
+  });
+}

@@ -1,0 +1,77 @@
+// How the provider sees a person: their claims by scope and proofing level,
+// and the NHS login extras in the ID token (jti, vot, vtm).
+import { randomUUID } from 'node:crypto';
+import type { Account as OidcAccount, KoaContextWithOIDC } from 'oidc-provider';
+import { claimsFor, type PersonClaimsSource } from '../domain/claims.js';
+import { findAccountById, type Account } from '../store/accounts.js';
+import type { Db } from '../store/db.js';
+import type { Sealer } from '../store/encryption.js';
+import type { AdapterFactory } from './access-token.js';
+import { trustmarkUrl } from './trustmark.js';
+import type { ProofingLevel } from './vtr.js';
+
+/** Claims the ID token may carry (interface.md, Tokens); the rest are for /userinfo. */
+const ID_TOKEN_CLAIMS = new Set(['family_name', 'birthdate', 'nhs_number', 'identity_proofing_level']);
+const ID_TOKEN_LIFETIME_SECONDS = 60 * 60;
+
+export interface ProviderAccount extends OidcAccount {
+  proofingLevel: ProofingLevel;
+}
+
+export function personFromAccount(a: Account, sealer: Sealer, clientUserMetadata?: string): PersonClaimsSource {
+  return {
+    sub: a.id,
+    proofing_level: a.proofing_level,
+    email: a.email,
+    phone_number: a.phone_number,
+    phone_number_verified: a.phone_number_verified,
+    phone_number_pds_matched: a.phone_number_pds_matched,
+    landline_number: a.landline_number ?? undefined,
+    landline_number_verified: a.landline_number_verified,
+    nhs_number: a.nhs_number ? sealer.open(a.nhs_number) : undefined,
+    family_name: a.family_name ?? undefined,
+    given_name: a.given_name ?? undefined,
+    birthdate: a.birthdate ?? undefined,
+    gp_ods_code: a.gp_ods_code ?? undefined,
+    client_user_metadata: clientUserMetadata,
+  };
+}
+
+/** A record of each ID token we issue, so `asserted_login_identity` can name one by its jti. */
+export interface IssuedIdToken {
+  accountId: string;
+  clientId: string;
+  acr?: string;
+  amr?: string[];
+  authTime?: number;
+}
+
+export const ISSUED_ID_TOKEN = 'IssuedIdToken';
+
+export function createFindAccount(deps: { db: Db; sealer: Sealer; issuer: string; adapter: AdapterFactory }) {
+  return async function findAccount(
+    ctx: KoaContextWithOIDC,
+    sub: string,
+    token?: { acr?: string; amr?: string[]; authTime?: number },
+  ): Promise<ProviderAccount | undefined> {
+    const row = await findAccountById(deps.db, sub);
+    if (!row) return undefined;
+    return {
+      accountId: row.id,
+      proofingLevel: row.proofing_level,
+      async claims(use, scope) {
+        const claims = claimsFor(personFromAccount(row, deps.sealer), scope.split(' '));
+        if (use !== 'id_token') return { ...claims, sub: row.id };
+        const idClaims: Record<string, unknown> = { sub: row.id };
+        for (const [name, value] of Object.entries(claims)) if (ID_TOKEN_CLAIMS.has(name)) idClaims[name] = value;
+        const jti = randomUUID();
+        const clientId = ctx.oidc.client?.clientId;
+        if (clientId) {
+          const record: IssuedIdToken = { accountId: row.id, clientId, acr: token?.acr, amr: token?.amr, authTime: token?.authTime };
+          await deps.adapter(ISSUED_ID_TOKEN).upsert(jti, record as never, ID_TOKEN_LIFETIME_SECONDS);
+        }
+        return { ...idClaims, sub: row.id, jti, vot: token?.acr, vtm: trustmarkUrl(deps.issuer) };
+      },
+    };
+  };
+}

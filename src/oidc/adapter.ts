@@ -1,0 +1,111 @@
+// oidc-provider keeps its artifacts (sessions, interactions, codes, grants,
+// refresh tokens, replay records) through this adapter, in the service's own
+// database: one store to back up, and data that survives a restart. Suppliers
+// (the `Client` model) are read from the suppliers table, never written here.
+import { sql } from 'kysely';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Db } from '../store/db.js';
+import { supplierToClientMetadata } from './clients.js';
+
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'ClientCredentials',
+  'BackchannelAuthenticationRequest',
+]);
+
+export class DbAdapter implements Adapter {
+  constructor(
+    private readonly db: Db,
+    private readonly name: string,
+  ) {}
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    if (this.name === 'Client') throw new Error('suppliers are managed with the CLI, not through the provider');
+    const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+    const row = {
+      id,
+      type: this.name,
+      payload: JSON.stringify(payload),
+      grant_id: GRANTABLE.has(this.name) ? (payload.grantId ?? null) : null,
+      user_code: payload.userCode ?? null,
+      uid: payload.uid ?? null,
+      expires_at: expiresAt,
+      consumed_at: null,
+    };
+    await this.db
+      .insertInto('oidc_payloads')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['id', 'type']).doUpdateSet({
+          payload: row.payload,
+          grant_id: row.grant_id,
+          user_code: row.user_code,
+          uid: row.uid,
+          expires_at: row.expires_at,
+          consumed_at: null,
+        }),
+      )
+      .execute();
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    if (this.name === 'Client') {
+      const supplier = await this.db.selectFrom('suppliers').selectAll().where('client_id', '=', id).executeTakeFirst();
+      return supplier ? (supplierToClientMetadata(supplier) as AdapterPayload) : undefined;
+    }
+    return this.findBy('id', id);
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.findBy('uid', uid);
+  }
+
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.findBy('user_code', userCode);
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.db
+      .updateTable('oidc_payloads')
+      .set({ consumed_at: new Date() })
+      .where('id', '=', id)
+      .where('type', '=', this.name)
+      .execute();
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.db.deleteFrom('oidc_payloads').where('id', '=', id).where('type', '=', this.name).execute();
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.db
+      .deleteFrom('oidc_payloads')
+      .where('grant_id', '=', grantId)
+      .where('type', '=', this.name)
+      .execute();
+  }
+
+  private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+    const row = await this.db
+      .selectFrom('oidc_payloads')
+      .select(['payload', 'consumed_at'])
+      .where(column, '=', value)
+      .where('type', '=', this.name)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      ...(row.payload as AdapterPayload),
+      ...(row.consumed_at ? { consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : {}),
+    };
+  }
+}
+
+/** Deletes expired artifacts; run periodically (expired rows are already invisible to find). */
+export async function purgeExpired(db: Db): Promise<number> {
+  const result = await db.deleteFrom('oidc_payloads').where('expires_at', '<', new Date()).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,93 @@
+// oidc-provider's short-lived artifacts in Redis when REDIS_URL is set, so
+// several instances share sessions, interactions, codes and replay records
+// (the shape of oidc-provider's own Redis adapter example). Suppliers still
+// come from the database.
+import type { Redis } from 'ioredis';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Db } from '../store/db.js';
+import { DbAdapter } from './adapter.js';
+
+const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+const grantKey = (id: string) => `oidc:grant:${id}`;
+const userCodeKey = (userCode: string) => `oidc:userCode:${userCode}`;
+const uidKey = (uid: string) => `oidc:uid:${uid}`;
+
+export class RedisAdapter implements Adapter {
+  private readonly clients: DbAdapter | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly name: string,
+    db: Db,
+  ) {
+    this.clients = name === 'Client' ? new DbAdapter(db, name) : undefined;
+  }
+
+  private key(id: string): string {
+    return `oidc:${this.name}:${id}`;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    if (this.clients) return this.clients.upsert(id, payload, expiresIn);
+    const key = this.key(id);
+    const multi = this.redis.multi();
+    if (CONSUMABLE.has(this.name)) multi.hset(key, { payload: JSON.stringify(payload) });
+    else multi.set(key, JSON.stringify(payload));
+    if (expiresIn) multi.expire(key, expiresIn);
+    if (payload.grantId) {
+      const gk = grantKey(payload.grantId);
+      multi.rpush(gk, key);
+      // The grant list lives as long as its longest member.
+      const ttl = await this.redis.ttl(gk);
+      if (expiresIn > ttl) multi.expire(gk, expiresIn);
+    }
+    if (payload.userCode) {
+      multi.set(userCodeKey(payload.userCode), id);
+      if (expiresIn) multi.expire(userCodeKey(payload.userCode), expiresIn);
+    }
+    if (payload.uid) {
+      multi.set(uidKey(payload.uid), id);
+      if (expiresIn) multi.expire(uidKey(payload.uid), expiresIn);
+    }
+    await multi.exec();
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    if (this.clients) return this.clients.find(id);
+    const key = this.key(id);
+    if (CONSUMABLE.has(this.name)) {
+      const data = await this.redis.hgetall(key);
+      if (!data.payload) return undefined;
+      return { ...(JSON.parse(data.payload) as AdapterPayload), ...(data.consumed ? { consumed: Number(data.consumed) } : {}) };
+    }
+    const data = await this.redis.get(key);
+    return data ? (JSON.parse(data) as AdapterPayload) : undefined;
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    const id = await this.redis.get(uidKey(uid));
+    return id ? this.find(id) : undefined;
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    const id = await this.redis.get(userCodeKey(userCode));
+    return id ? this.find(id) : undefined;
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.redis.del(this.key(id));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    const multi = this.redis.multi();
+    const tokens = await this.redis.lrange(grantKey(grantId), 0, -1);
+    for (const token of tokens) multi.del(token);
+    multi.del(grantKey(grantId));
+    await multi.exec();
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.redis.hset(this.key(id), 'consumed', Math.floor(Date.now() / 1000));
+  }
+}

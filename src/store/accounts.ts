@@ -1,0 +1,83 @@
+// Patient accounts: the one place that reads and writes the accounts table.
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from './db.js';
+import type { Account, AccountUpdate, NewAccount } from './schema.js';
+
+export type { Account };
+
+export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {
+  return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findAccountByEmail(db: Db, email: string): Promise<Account | undefined> {
+  return db
+    .selectFrom('accounts')
+    .selectAll()
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .executeTakeFirst();
+}
+
+export type CreateAccountInput = Omit<NewAccount, 'id' | 'created_at' | 'updated_at'>;
+
+/**
+ * Creates the account in one statement: either it exists complete, or not at all.
+ * Returns undefined when the email (or NHS number) is already taken, which can
+ * happen when two registrations for one mailbox race to the end.
+ */
+export async function createAccount(db: Db, input: CreateAccountInput): Promise<Account | undefined> {
+  const row = await db
+    .insertInto('accounts')
+    .values({ ...input, id: randomUUID() })
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  return row;
+}
+
+export async function updateAccount(db: Db, id: string, patch: AccountUpdate): Promise<boolean> {
+  const r = await db
+    .updateTable('accounts')
+    .set({ ...patch, updated_at: new Date() })
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
+export async function deleteAccount(db: Db, id: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    // The provider's grants and sessions for this person go too: nothing of theirs may outlive the account.
+    await trx
+      .deleteFrom('oidc_payloads')
+      .where(sql<string>`payload->>'accountId'`, '=', id)
+      .execute();
+    await trx.deleteFrom('accounts').where('id', '=', id).execute();
+  });
+}
+
+export async function recordServiceUsed(db: Db, accountId: string, clientId: string): Promise<void> {
+  await db
+    .insertInto('services_used')
+    .values({ account_id: accountId, client_id: clientId })
+    .onConflict((oc) => oc.columns(['account_id', 'client_id']).doUpdateSet({ last_used_at: new Date() }))
+    .execute();
+}
+
+export async function listServicesUsed(
+  db: Db,
+  accountId: string,
+): Promise<{ clientId: string; name: string; firstUsedAt: Date; lastUsedAt: Date }[]> {
+  const rows = await db
+    .selectFrom('services_used')
+    .leftJoin('suppliers', 'suppliers.client_id', 'services_used.client_id')
+    .select(['services_used.client_id', 'suppliers.name', 'first_used_at', 'last_used_at'])
+    .where('account_id', '=', accountId)
+    .orderBy('last_used_at', 'desc')
+    .execute();
+  return rows.map((r) => ({
+    clientId: r.client_id,
+    name: r.name ?? r.client_id,
+    firstUsedAt: new Date(r.first_used_at),
+    lastUsedAt: new Date(r.last_used_at),
+  }));
+}
