@@ -87,7 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       ...pages,
     });
   const handle = providerHandle(await build(await loadSigningKeys(deps.db, deps.sealer)));
-  await mountProvider(app, handle, { https });
+  await mountProvider(app, handle, { issuer: deps.issuer });
 
   registerUserinfo(app, {
     issuer: deps.issuer,

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { loadCommonPasswords } from './adapters/common-passwords.js';
 import { createGovukNotifyNotifier } from './adapters/notify/govuk-notify.js';
 import { createOutboxNotifier } from './adapters/notify/outbox.js';
-import { createRateLimits } from './adapters/rate-limits.js';
+import { createRateLimits, type LimitOverrides } from './adapters/rate-limits.js';
 import { buildApp, type BuiltApp } from './app.js';
 import { createAuditLog, type AuditLog } from './audit/log.js';
 import { seedDemoSupplier, seedTestPeople } from './cli/seed.js';
@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   /** Postgres schema (tests on a shared server). */
   schema?: string;
   logger?: boolean | Record<string, unknown>;
+  /** Different limits (tests that sign the same person in many times). */
+  rateLimits?: LimitOverrides;
 }
 
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -60,7 +62,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     sealer,
     audit,
     notifier,
-    limits: createRateLimits(redis ? { redis } : {}),
+    limits: createRateLimits({ ...(redis ? { redis } : {}), ...(options.rateLimits ? { overrides: options.rateLimits } : {}) }),
     passwords,
     cookieSecret,
     ...(redis ? { adapter: (name: string) => new RedisAdapter(redis, name, database.db) } : {}),

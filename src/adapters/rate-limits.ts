@@ -51,14 +51,21 @@ export interface RateLimits {
 
 const DAY = 24 * 60 * 60;
 
-export function createRateLimits(options: { redis?: Redis; onStoreError?: (e: unknown) => void } = {}): RateLimits {
+export type LimitOverrides = Partial<Record<LimitName, Partial<LimitRule>>>;
+
+export function createRateLimits(
+  options: { redis?: Redis; onStoreError?: (e: unknown) => void; overrides?: LimitOverrides } = {},
+): RateLimits {
+  const rules = Object.fromEntries(
+    (Object.entries(RATE_LIMITS) as [LimitName, LimitRule][]).map(([name, rule]) => [name, { ...rule, ...options.overrides?.[name] }]),
+  ) as Record<LimitName, LimitRule>;
   const make = (keyPrefix: string, rule: { points: number; duration: number; blockDuration?: number }): RateLimiterAbstract =>
     options.redis
       ? new RateLimiterRedis({ storeClient: options.redis, keyPrefix: `rl:${keyPrefix}`, ...rule })
       : new RateLimiterMemory({ keyPrefix, ...rule });
   const limiters = new Map<LimitName, RateLimiterAbstract>();
   const trips = new Map<LimitName, RateLimiterAbstract>();
-  for (const [name, rule] of Object.entries(RATE_LIMITS) as [LimitName, LimitRule][]) {
+  for (const [name, rule] of Object.entries(rules) as [LimitName, LimitRule][]) {
     limiters.set(name, make(name, rule));
     if (rule.backOff) trips.set(name, make(`${name}:trips`, { points: 1000, duration: DAY }));
   }
@@ -81,7 +88,7 @@ export function createRateLimits(options: { redis?: Redis; onStoreError?: (e: un
       }
     },
     async hit(name, key) {
-      const rule: LimitRule = RATE_LIMITS[name];
+      const rule = rules[name];
       try {
         const res = await limiter(name).consume(key);
         if (res.remainingPoints > 0) return { allowed: true, retryAfterSeconds: 0 };

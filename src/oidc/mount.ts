@@ -37,7 +37,8 @@ export function providerHandle(initial: Provider): ProviderHandle {
   } as ProviderHandle & { callback: ReturnType<Provider['callback']> };
 }
 
-export async function mountProvider(app: FastifyInstance, handle: ProviderHandle, options: { https: boolean }): Promise<void> {
+export async function mountProvider(app: FastifyInstance, handle: ProviderHandle, options: { issuer: string }): Promise<void> {
+  const issuer = new URL(options.issuer);
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
@@ -46,9 +47,13 @@ export async function mountProvider(app: FastifyInstance, handle: ProviderHandle
         method: ['GET', 'POST'],
         url,
         handler(request, reply) {
-          // oidc-provider decides Secure cookies and URLs from the forwarded
-          // protocol; behind our own listener the issuer's scheme is the truth.
-          request.raw.headers['x-forwarded-proto'] = options.https ? 'https' : 'http';
+          // oidc-provider builds its URLs (endpoints in discovery, the token
+          // endpoint a client assertion's aud must name) and decides Secure
+          // cookies from the request's host and protocol. Whatever proxy or
+          // Host header the request came through, the issuer is the truth.
+          request.raw.headers['x-forwarded-proto'] = issuer.protocol.replace(':', '');
+          request.raw.headers['x-forwarded-host'] = issuer.host;
+          request.raw.headers.host = issuer.host;
           reply.hijack();
           const cb = (handle as unknown as { callback: ReturnType<Provider['callback']> }).callback;
           void cb(request.raw, reply.raw);

@@ -5,7 +5,7 @@
 import Provider, { errors, type Adapter, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { AuditLog } from '../audit/log.js';
-import { ALL_SCOPES, SCOPE_CLAIMS } from '../domain/claims.js';
+import { ALL_SCOPES, SCOPE_CLAIMS, checkScopeCombination } from '../domain/claims.js';
 import type { Db } from '../store/db.js';
 import type { Sealer } from '../store/encryption.js';
 import { createFindAccount } from './account.js';
@@ -68,7 +68,12 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   return grant;
 }
 
-/** state and nonce are mandatory in NHS login; oidc-provider only requires them for other flows. */
+/**
+ * NHS login's own request rules, checked on every authorization request:
+ * state and nonce are mandatory (oidc-provider requires them only for other
+ * flows), basic_demographics and profile cannot be combined, and
+ * allow_registration is true or false.
+ */
 function validateNhsLoginRequest(ctx: KoaContextWithOIDC, value: string | undefined): Promise<void> {
   const params = ctx.oidc.params as Record<string, unknown>;
   if (params.state === undefined || params.state === '') throw new errors.InvalidRequest("missing required parameter 'state'");
@@ -76,6 +81,8 @@ function validateNhsLoginRequest(ctx: KoaContextWithOIDC, value: string | undefi
   if (value !== undefined && value !== 'true' && value !== 'false') {
     throw new errors.InvalidRequest('allow_registration must be true or false');
   }
+  const combination = checkScopeCombination(String(params.scope ?? '').split(' '));
+  if (!combination.ok) throw new errors.InvalidScope(combination.error, String(params.scope ?? ''));
   return Promise.resolve();
 }
 
@@ -209,8 +216,11 @@ function installResponseRules(provider: Provider): void {
       body.token_endpoint_auth_signing_alg_values_supported = ['RS512'];
       body.code_challenge_methods_supported = ['S256'];
     }
-    if (oidc.route === 'token' && oidc.params?.grant_type === 'refresh_token' && ctx.body && typeof ctx.body === 'object') {
-      delete (ctx.body as Record<string, unknown>).id_token;
+    if (oidc.route === 'token') {
+      ctx.set('Pragma', 'no-cache');
+      if (oidc.params?.grant_type === 'refresh_token' && ctx.body && typeof ctx.body === 'object') {
+        delete (ctx.body as Record<string, unknown>).id_token;
+      }
     }
   });
   const originalFind = provider.Client.find.bind(provider.Client);

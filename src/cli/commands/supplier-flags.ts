@@ -1,0 +1,87 @@
+// The flags `suppliers add` and `suppliers change` share, and how their
+// values become a SupplierInput. The registration rules themselves live in
+// store/suppliers.ts; here a rule's message is only given the flag it concerns.
+import { readFile } from 'node:fs/promises';
+import { CommandFailed, list, type FlagOptions, type Parsed } from '../args.js';
+import {
+  DEFAULT_ALLOWED_VECTORS,
+  checkAllowedVectors,
+  checkAssertionAlgs,
+  checkRedirectUris,
+  checkScopes,
+} from '../../domain/supplier-registration.js';
+import { publicKeyToJwk } from '../../oidc/clients.js';
+import type { SupplierInput } from '../../store/suppliers.js';
+
+export const SUPPLIER_FLAGS: FlagOptions = {
+  name: { type: 'string' },
+  'public-key': { type: 'string', multiple: true },
+  'jwks-uri': { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  scope: { type: 'string', multiple: true },
+  scopes: { type: 'string', multiple: true },
+  vtr: { type: 'string', multiple: true },
+  'sso-partner': { type: 'string', multiple: true },
+  'assertion-alg': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  'backchannel-logout-uri': { type: 'string' },
+  sandpit: { type: 'boolean' },
+};
+
+export const ADD_FLAGS: FlagOptions = { 'client-id': { type: 'string' }, ...SUPPLIER_FLAGS };
+
+export const CHANGE_FLAGS: FlagOptions = {
+  ...SUPPLIER_FLAGS,
+  'add-redirect-uri': { type: 'string', multiple: true },
+  'remove-redirect-uri': { type: 'string', multiple: true },
+  'no-sandpit': { type: 'boolean' },
+};
+
+/** --scope (repeatable) and --scopes "openid profile" together, in order, without repeats. */
+export function scopesFrom(p: Parsed): string[] {
+  const all = [...list(p, 'scope'), ...list(p, 'scopes').flatMap((s) => s.split(/[\s,]+/))];
+  return [...new Set(all.map((s) => s.trim()).filter(Boolean))];
+}
+
+/** A repeatable flag's values; a single empty value ('') clears the list. */
+export function values(p: Parsed, name: string): string[] {
+  return list(p, name).filter((v) => v !== '');
+}
+
+/** Reads each --public-key file and checks it is a usable key, naming the file when not. */
+export async function readPublicKeys(paths: string[]): Promise<string[]> {
+  const pems: string[] = [];
+  for (const path of paths) {
+    let pem: string;
+    try {
+      pem = await readFile(path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
+      throw new CommandFailed(`--public-key ${path}: cannot read the file (${why})`);
+    }
+    const jwk = publicKeyToJwk(pem);
+    if (!jwk.ok) throw new CommandFailed(`--public-key ${path}: ${jwk.error}`);
+    pems.push(pem);
+  }
+  return pems;
+}
+
+/**
+ * Which flag a registration error from saveSupplier is about: the same rule
+ * functions are asked in the same order, and the first that fails names it.
+ */
+export function flagAtFault(input: SupplierInput, error: string, redirectFlags = '--redirect-uri'): string {
+  if (error.startsWith('client_id')) return '--client-id';
+  if (error.startsWith('A name')) return '--name';
+  if (!checkRedirectUris(input.redirectUris).ok) return redirectFlags;
+  if (!checkScopes(input.scopes).ok) return '--scope';
+  if (!checkAllowedVectors(input.allowedVectors ?? DEFAULT_ALLOWED_VECTORS).ok) return '--vtr';
+  if (!checkAssertionAlgs(input.clientAssertionAlgs ?? []).ok) return '--assertion-alg';
+  if (input.postLogoutRedirectUris?.length && !checkRedirectUris(input.postLogoutRedirectUris).ok) {
+    return '--post-logout-redirect-uri';
+  }
+  if (error.startsWith('Back-channel')) return '--backchannel-logout-uri';
+  if (error.startsWith('JWKS URL')) return '--jwks-uri';
+  return '--public-key';
+}

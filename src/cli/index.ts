@@ -1,0 +1,54 @@
+// The operator's command line: `npm run cli -- COMMAND [flags]`.
+// Opens the database from configuration exactly as the service does
+// (DATABASE_URL, or embedded Postgres in DATA_DIR/pg), runs one command,
+// closes the database and exits 0 (done), 1 (failed) or 2 (usage mistake).
+import { createAuditLog } from '../audit/log.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { migrate, openDatabase, type OpenDatabase } from '../store/db.js';
+import { createSealer, developmentEncryptionKey } from '../store/encryption.js';
+import { EXIT_FAILED, type CliContext } from './context.js';
+import { answerWithoutDatabase, resolveCommand } from './run.js';
+
+const out = (line: string) => void process.stdout.write(line + '\n');
+const err = (line: string) => void process.stderr.write(line + '\n');
+
+async function main(argv: string[]): Promise<number> {
+  const resolved = resolveCommand(argv);
+  if (resolved.kind !== 'run') return answerWithoutDatabase(resolved, { out, err });
+
+  let database: OpenDatabase | undefined;
+  try {
+    const config = loadConfig();
+    database = await openDatabase({ url: config.databaseUrl, dataDir: `${config.dataDir}/pg` });
+    if (resolved.name !== 'migrate') {
+      // The service migrates on start; the CLI does the same so it works on a fresh database.
+      const ran = await migrate(database.db);
+      if (ran.length) err(`Applied migrations first: ${ran.join(', ')}`);
+    }
+    const ctx: CliContext = {
+      db: database.db,
+      sealer: createSealer(config.encryptionKey ?? developmentEncryptionKey(config.dataDir)),
+      audit: createAuditLog(database.db),
+      out,
+      err,
+      issuer: config.issuer,
+      production: config.production,
+      demoSupplierBaseUrl: `http://localhost:${config.demoSupplierPort}`,
+    };
+    return await resolved.run(ctx, resolved.args);
+  } catch (error) {
+    if (error instanceof ConfigError) err(error.message);
+    else err(`Failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT_FAILED;
+  } finally {
+    await database?.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    err(String(error));
+    process.exit(EXIT_FAILED);
+  },
+);

@@ -1,0 +1,324 @@
+// Forgotten password: prove the email address with a code, then a second
+// factor (the authenticator app if the account has one, else a text message
+// to the account's phone), then choose a new password and carry on signed in.
+//
+// Whether an email address has an account never shows: with no account we
+// send a "there is no NHS login for this address" email instead of a code,
+// and the next page is the same either way. The whole guard chain of each
+// page is visible here.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AUDIT_EVENTS } from '../../audit/events.js';
+import { EMAIL_MESSAGES, maskPhone, normaliseEmail } from '../../domain/contact-details.js';
+import { PASSWORD_MESSAGES } from '../../domain/password-policy.js';
+import type { Credential } from '../../domain/vectors-of-trust.js';
+import { findAccountByEmail, findAccountById, updateAccount, type Account } from '../../store/accounts.js';
+import { csrfProtect } from '../../web/security.js';
+import { setAccountNotice } from '../account/notices.js';
+import { checkAuthenticatorCode } from '../authenticator-app.js';
+import { CODE_MESSAGES } from '../codes.js';
+import { finishSignIn, renderJourney, sessionEnded, signInSatisfied } from '../complete.js';
+import type { JourneyDeps } from '../deps.js';
+import { hashPassword } from '../passwords.js';
+import { forgetDevices } from '../remembered-device.js';
+import type { Journey } from '../state.js';
+import { codeForm, emailForm, fieldErrors, newPasswordForm } from './validation.js';
+
+const TOO_MANY_SENT = 'You have asked for too many codes. Wait 15 minutes and then request a new code';
+const WRONG_APP_CODE = 'The security code is not correct. Enter the code your authenticator app shows now';
+
+/**
+ * The second factor shown during this reset, kept beside `reset` in the
+ * journey (the state's open part) until the new password is set.
+ */
+const FACTOR_KEY = 'resetFactor';
+
+function resetFactor(journey: Journey): Credential | undefined {
+  const value = journey.state[FACTOR_KEY];
+  return value === 'Cd' || value === 'Ck' ? value : undefined;
+}
+
+export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: JourneyDeps): void {
+  const { journeys } = deps;
+
+  /** Sends the reset code, or the "no account" email in its place; the person sees the same next page. */
+  async function sendResetEmail(
+    request: FastifyRequest,
+    journey: Journey,
+    email: string,
+  ): Promise<'sent' | 'limited'> {
+    const account = await findAccountByEmail(deps.db, email);
+    const sent = await deps.codes.sendEmailCode(email, 'reset-password', request.ip, {
+      accountId: account?.id,
+      insteadSend: account ? undefined : { type: 'email-no-account', to: email },
+    });
+    journey.state.reset = { email, ...(account ? { accountId: account.id } : {}) };
+    delete journey.state.signIn;
+    delete journey.state[FACTOR_KEY];
+    journey.state.code = sent.ok ? sent.value : undefined;
+    return sent.ok ? 'sent' : 'limited';
+  }
+
+  async function sendTextCode(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    journey: Journey,
+    account: Account,
+  ): Promise<FastifyReply> {
+    const sent = await deps.codes.sendSmsCode(account.phone_number, request.ip, account.id);
+    journey.state.code = sent.ok ? sent.value : undefined;
+    await journeys.save(reply, journey, journey.state);
+    return reply.redirect(sent.ok ? '/forgotten-password/text-code' : '/forgotten-password/text-code?limited=1', 303);
+  }
+
+  /** The account whose email was proved in this journey, or undefined when the journey is lost. */
+  async function emailProved(journey: Journey | undefined): Promise<Account | undefined> {
+    const reset = journey?.state.reset;
+    if (!reset?.emailVerified || !reset.accountId) return undefined;
+    return findAccountById(deps.db, reset.accountId);
+  }
+
+  /** ...and a second factor shown too: ready for a new password. */
+  async function readyForNewPassword(journey: Journey | undefined): Promise<Account | undefined> {
+    if (!journey?.state.reset?.secondFactorDone || !resetFactor(journey)) return undefined;
+    return emailProved(journey);
+  }
+
+  async function secondFactorDone(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    journey: Journey,
+    account: Account,
+    factor: 'Cd' | 'Ck',
+  ): Promise<FastifyReply> {
+    delete journey.state.code;
+    journey.state.reset = { ...journey.state.reset, secondFactorDone: true };
+    journey.state[FACTOR_KEY] = factor;
+    await deps.audit.record({
+      code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_OK,
+      accountId: account.id,
+      ip: request.ip,
+      details: { factor: factor === 'Ck' ? 'app' : 'sms', purpose: 'reset-password' },
+    });
+    await journeys.save(reply, journey, journey.state);
+    return reply.redirect('/forgotten-password/new-password', 303);
+  }
+
+  // 1. The email address.
+
+  app.get('/forgotten-password', async (request, reply) => {
+    const journey = await journeys.load(request);
+    return renderJourney(reply, journey, 'forgotten-password/email.njk', { values: {}, errors: {} });
+  });
+
+  app.post('/forgotten-password', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = (await journeys.load(request)) ?? (await journeys.save(reply, undefined, {}));
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const values = { email: typeof body.email === 'string' ? body.email : '' };
+    const show = (errors: Record<string, string>, status = 400) =>
+      reply.code(status).send(renderJourney(reply, journey, 'forgotten-password/email.njk', { values, errors }));
+
+    const parsed = emailForm.safeParse(body);
+    if (!parsed.success) return show(fieldErrors(parsed.error));
+    const email = normaliseEmail(parsed.data.email);
+    if (!email.ok) return show({ email: EMAIL_MESSAGES[email.error] });
+
+    const sent = await sendResetEmail(request, journey, email.value);
+    await journeys.save(reply, journey, journey.state);
+    if (sent === 'limited') return show({ email: TOO_MANY_SENT }, 429);
+    return reply.redirect('/forgotten-password/email-code', 303);
+  });
+
+  // 2. The code sent to that address.
+
+  app.get('/forgotten-password/email-code', async (request, reply) => {
+    const journey = await journeys.load(request);
+    const email = journey?.state.reset?.email;
+    if (!journey || !email) return sessionEnded(reply);
+    const limited = (request.query as Record<string, string>).limited === '1';
+    return renderJourney(reply, journey, 'forgotten-password/email-code.njk', {
+      email,
+      errors: limited ? { code: TOO_MANY_SENT } : {},
+    });
+  });
+
+  app.post('/forgotten-password/email-code', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const reset = journey?.state.reset;
+    const email = reset?.email;
+    if (!journey || !reset || !email) return sessionEnded(reply);
+    const show = (errors: Record<string, string>, status = 400) =>
+      reply.code(status).send(renderJourney(reply, journey, 'forgotten-password/email-code.njk', { email, errors }));
+
+    const parsed = codeForm.safeParse(request.body ?? {});
+    if (!parsed.success) return show(fieldErrors(parsed.error));
+    const checked = await deps.codes.check(journey.state.code, parsed.data.code, `reset:${email}`, request.ip, reset.accountId);
+    if (!checked.ok) {
+      await journeys.save(reply, journey, journey.state);
+      return show({ code: CODE_MESSAGES[checked.error] });
+    }
+    // A matching code means a real code was sent, so the account exists; check again all the same.
+    const account = reset.accountId ? await findAccountById(deps.db, reset.accountId) : undefined;
+    if (!account) return sessionEnded(reply);
+    delete journey.state.code;
+    journey.state.reset = { ...reset, emailVerified: true };
+    if (account.totp_secret) {
+      await journeys.save(reply, journey, journey.state);
+      return reply.redirect('/forgotten-password/authenticator-app', 303);
+    }
+    return sendTextCode(request, reply, journey, account);
+  });
+
+  app.post('/forgotten-password/email-code/resend', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const email = journey?.state.reset?.email;
+    if (!journey || !email) return sessionEnded(reply);
+    const sent = await sendResetEmail(request, journey, email);
+    await journeys.save(reply, journey, journey.state);
+    return reply.redirect(sent === 'limited' ? '/forgotten-password/email-code?limited=1' : '/forgotten-password/email-code', 303);
+  });
+
+  // 3a. A text message to the account's phone.
+
+  app.get('/forgotten-password/text-code', async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await emailProved(journey);
+    if (!journey || !account) return sessionEnded(reply);
+    const limited = (request.query as Record<string, string>).limited === '1';
+    return renderJourney(reply, journey, 'forgotten-password/text-code.njk', {
+      phone: maskPhone(account.phone_number),
+      errors: limited ? { code: TOO_MANY_SENT } : {},
+      canUseApp: Boolean(account.totp_secret),
+    });
+  });
+
+  app.post('/forgotten-password/text-code', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await emailProved(journey);
+    if (!journey || !account) return sessionEnded(reply);
+    const show = (errors: Record<string, string>) =>
+      reply.code(400).send(
+        renderJourney(reply, journey, 'forgotten-password/text-code.njk', {
+          phone: maskPhone(account.phone_number),
+          errors,
+          canUseApp: Boolean(account.totp_secret),
+        }),
+      );
+    const parsed = codeForm.safeParse(request.body ?? {});
+    if (!parsed.success) return show(fieldErrors(parsed.error));
+    const checked = await deps.codes.check(journey.state.code, parsed.data.code, account.id, request.ip, account.id);
+    if (!checked.ok) {
+      await journeys.save(reply, journey, journey.state);
+      await deps.audit.record({
+        code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED,
+        accountId: account.id,
+        ip: request.ip,
+        details: { factor: 'sms', purpose: 'reset-password' },
+      });
+      return show({ code: CODE_MESSAGES[checked.error] });
+    }
+    return secondFactorDone(request, reply, journey, account, 'Cd');
+  });
+
+  app.post('/forgotten-password/text-code/resend', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await emailProved(journey);
+    if (!journey || !account) return sessionEnded(reply);
+    return sendTextCode(request, reply, journey, account);
+  });
+
+  // 3b. The authenticator app, when the account has one.
+
+  app.get('/forgotten-password/authenticator-app', async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await emailProved(journey);
+    if (!journey || !account?.totp_secret) return sessionEnded(reply);
+    return renderJourney(reply, journey, 'forgotten-password/authenticator-app.njk', { errors: {} });
+  });
+
+  app.post('/forgotten-password/authenticator-app', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await emailProved(journey);
+    if (!journey || !account?.totp_secret) return sessionEnded(reply);
+    const show = (errors: Record<string, string>, status = 400) =>
+      reply.code(status).send(renderJourney(reply, journey, 'forgotten-password/authenticator-app.njk', { errors }));
+    const parsed = codeForm.safeParse(request.body ?? {});
+    if (!parsed.success) return show(fieldErrors(parsed.error));
+    if (!(await deps.limits.check('codeFailuresPerSubject', account.id)).allowed) {
+      return show({ code: CODE_MESSAGES.too_many }, 429);
+    }
+    const step = checkAuthenticatorCode(deps.sealer.open(account.totp_secret), parsed.data.code, account.totp_last_step);
+    if (step === undefined) {
+      await deps.limits.hit('codeFailuresPerSubject', account.id);
+      await deps.audit.record({
+        code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED,
+        accountId: account.id,
+        ip: request.ip,
+        details: { factor: 'app', purpose: 'reset-password' },
+      });
+      return show({ code: WRONG_APP_CODE });
+    }
+    await updateAccount(deps.db, account.id, { totp_last_step: step });
+    await deps.limits.reset('codeFailuresPerSubject', account.id);
+    return secondFactorDone(request, reply, journey, account, 'Ck');
+  });
+
+  /** Lost the app: a text message to the account's phone instead. */
+  app.post('/forgotten-password/authenticator-app/use-text', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await emailProved(journey);
+    if (!journey || !account) return sessionEnded(reply);
+    return sendTextCode(request, reply, journey, account);
+  });
+
+  // 4. The new password; then the person is signed in.
+
+  app.get('/forgotten-password/new-password', async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await readyForNewPassword(journey);
+    if (!journey || !account) return sessionEnded(reply);
+    return renderJourney(reply, journey, 'forgotten-password/new-password.njk', { errors: {} });
+  });
+
+  app.post('/forgotten-password/new-password', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    const account = await readyForNewPassword(journey);
+    const factor = journey ? resetFactor(journey) : undefined;
+    if (!journey || !account || !factor) return sessionEnded(reply);
+    const show = (errors: Record<string, string>) =>
+      reply.code(400).send(renderJourney(reply, journey, 'forgotten-password/new-password.njk', { errors }));
+
+    const parsed = newPasswordForm.safeParse(request.body ?? {});
+    if (!parsed.success) return show(fieldErrors(parsed.error));
+    const policy = deps.passwords.check(parsed.data.password, { email: account.email });
+    if (!policy.ok) return show({ password: PASSWORD_MESSAGES[policy.error] });
+    if (parsed.data.confirmPassword !== parsed.data.password) {
+      return show({ confirmPassword: 'The passwords do not match. Enter the same password twice' });
+    }
+
+    await updateAccount(deps.db, account.id, { password_hash: await hashPassword(parsed.data.password) });
+    // Browsers remembered under the old password must show a code again.
+    await forgetDevices(deps.db, account.id);
+    await deps.limits.reset('passwordFailuresPerAccount', account.email.toLowerCase());
+    await deps.audit.record({ code: AUDIT_EVENTS.PASSWORD_RESET, accountId: account.id, ip: request.ip });
+    await notifyChanged(deps, request, account.email);
+
+    delete journey.state.reset;
+    delete journey.state.code;
+    delete journey.state[FACTOR_KEY];
+    journey.state.signIn = { accountId: account.id, credentials: ['Cp', factor], level: account.proofing_level };
+    if (!journey.state.interaction) setAccountNotice(journey.state, 'password-reset');
+    if (signInSatisfied(journey.state)) return finishSignIn(deps, request, reply, journey);
+    // A supplier that asked for more (another factor, a higher level): the sign-in journey takes over.
+    await journeys.save(reply, journey, journey.state);
+    return reply.redirect('/sign-in/continue', 303);
+  });
+}
+
+/** The security notice after the reset. The password is changed already, so a failed send is logged, not shown. */
+async function notifyChanged(deps: JourneyDeps, request: FastifyRequest, to: string): Promise<void> {
+  try {
+    await deps.notifier.send({ type: 'email-account-changed', to, change: 'password' });
+  } catch (e) {
+    request.log.warn({ err: e }, 'could not send the password-changed notice');
+  }
+}

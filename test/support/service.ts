@@ -1,0 +1,43 @@
+// Starts the whole service for a test: embedded Postgres in memory, the
+// outbox notifier, the demo supplier and test people seeded. Optionally
+// listening on a real port (for openid-client and the browser).
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { loadConfig } from '../../src/config.js';
+import { startRuntime, type Runtime } from '../../src/runtime.js';
+import type { LimitOverrides } from '../../src/adapters/rate-limits.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface TestService extends Runtime {
+  /** Base URL when listening, else the configured issuer. */
+  url: string;
+}
+
+export async function startTestService(
+  options: { listen?: boolean; env?: Record<string, string>; schema?: string; rateLimits?: LimitOverrides } = {},
+): Promise<TestService> {
+  const port = options.listen ? await freePort() : 3000;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    COOKIE_SECRET: randomBytes(32).toString('base64url'),
+    SEED_DEMO: 'true',
+    DATA_DIR: '/nonexistent-test-data-dir',
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  });
+  const runtime = await startRuntime(config, { inMemory: true, schema: options.schema, rateLimits: options.rateLimits });
+  if (options.listen) await runtime.app.listen({ host: '127.0.0.1', port });
+  return { ...runtime, url: config.issuer };
+}
