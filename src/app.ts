@@ -19,6 +19,7 @@ import { DbAdapter } from './oidc/adapter.js';
 import { mountProvider, providerHandle, type ProviderHandle } from './oidc/mount.js';
 import { providerPages } from './oidc/provider-pages.js';
 import { createProvider } from './oidc/provider.js';
+import { auditProviderEvents } from './oidc/events.js';
 import { loadSigningKeys } from './oidc/signing-keys.js';
 import { registerUserinfo } from './oidc/userinfo.js';
 import { ping, type Db } from './store/db.js';
@@ -74,8 +75,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const https = deps.issuer.startsWith('https://');
   const adapter = deps.adapter ?? ((name: string) => new DbAdapter(deps.db, name));
   const pages = providerPages(views);
-  const build = async (signingKeys: JWK[]) =>
-    createProvider({
+  const build = async (signingKeys: JWK[]) => {
+    const provider = createProvider({
       issuer: deps.issuer,
       db: deps.db,
       sealer: deps.sealer,
@@ -84,8 +85,12 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       cookieKeys: [deps.cookieSecret],
       adapter,
       secureCookies: https,
+      allowLoopbackRequests: !deps.production,
       ...pages,
     });
+    auditProviderEvents(provider, deps.audit, app.log);
+    return provider;
+  };
   const handle = providerHandle(await build(await loadSigningKeys(deps.db, deps.sealer)));
   await mountProvider(app, handle, { issuer: deps.issuer });
 

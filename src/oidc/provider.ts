@@ -13,6 +13,7 @@ import { EXTRA_CLIENT_METADATA, matchKidlessKeysToAnyKid } from './clients.js';
 import { buildPolicy } from './policy.js';
 import { createAssertedLoginIdentityValidator } from './sso-assertion.js';
 import { validateVtrParam } from './vtr.js';
+import { isLoopbackHost } from '../domain/supplier-registration.js';
 import { customizeAccessToken, USERINFO_RESOURCE } from './access-token.js';
 
 export const LIFETIMES = {
@@ -40,6 +41,12 @@ export interface ProviderDeps {
   adapter: (name: string) => Adapter;
   /** True when the issuer is https: cookies are then Secure and prefixed. */
   secureCookies: boolean;
+  /**
+   * oidc-provider refuses outgoing requests (back-channel logout, JWKS URLs)
+   * to loopback and private addresses (SSRF protection). Development and
+   * tests run suppliers on localhost, so there loopback is allowed.
+   */
+  allowLoopbackRequests?: boolean;
   renderError?: Configuration['renderError'];
   logoutSource?: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['logoutSource'];
   postLogoutSuccessSource?: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['postLogoutSuccessSource'];
@@ -189,6 +196,15 @@ export function createProvider(deps: ProviderDeps): Provider {
       end_session: '/logout',
     },
     ...(deps.renderError ? { renderError: deps.renderError } : {}),
+    ...(deps.allowLoopbackRequests
+      ? {
+          fetch: (url: string | URL | Request, options?: RequestInit) => {
+            const target = new URL(url instanceof Request ? url.url : url);
+            if (isLoopbackHost(target.hostname) && options) delete (options as { dispatcher?: unknown }).dispatcher;
+            return fetch(url, options);
+          },
+        }
+      : {}),
   };
 
   const provider = new Provider(deps.issuer, configuration);
