@@ -14,6 +14,7 @@ import { createCodeService } from './journeys/codes.js';
 import type { JourneyDeps } from './journeys/deps.js';
 import { registerInteractionRoutes } from './journeys/interaction/routes.js';
 import { registerSignInRoutes } from './journeys/sign-in/routes.js';
+import { registerRegisterRoutes } from './journeys/register/routes.js';
 import { createJourneyStore } from './journeys/state.js';
 import { DbAdapter } from './oidc/adapter.js';
 import { mountProvider, providerHandle, type ProviderHandle } from './oidc/mount.js';
@@ -123,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   };
   registerInteractionRoutes(app, journeyDeps);
   registerSignInRoutes(app, journeyDeps);
+  registerRegisterRoutes(app, journeyDeps);
   if (!deps.production) registerDevRoutes(app, deps.db);
 
   app.get('/', (_request, reply) => render(reply, 'home.njk', {}));

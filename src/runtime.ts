@@ -41,7 +41,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     dataDir: options.inMemory ? undefined : `${config.dataDir}/pg`,
     schema: options.schema,
   });
-  await migrate(database.db);
+  await migrate(database.db, database.schema);
   const sealer = createSealer(config.encryptionKey ?? developmentEncryptionKey(config.dataDir));
   await ensureSigningKey(database.db, sealer);
   const cookieSecret = config.cookieSecret ?? sealer.lookupHash('cookie-secret');

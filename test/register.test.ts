@@ -69,10 +69,15 @@ describe('registration', () => {
     expect(first.status).toBe(200);
     expect(first.body).toContain('Enter your email address');
 
-    expectRedirect(await browser.post('/register', { email: `  ${person.email.toUpperCase()} ` }), '/register/email-code');
+    expectRedirect(
+      await browser.post('/register', { email: `  ${person.email.toUpperCase()} ` }),
+      '/register/email-code',
+    );
     const check = await browser.get('/register/email-code');
     expect(check.body).toContain('Check your email');
-    expect(check.body).toContain(`We have sent a code to ${person.email}. The code expires after 15 minutes.`);
+    expect(check.body).toContain(
+      `We have sent a code to ${person.email}. The code expires after 15 minutes.`,
+    );
     expect(check.body).toContain('Change email address');
 
     await upToPhoneCode(browser, person);
@@ -181,7 +186,10 @@ describe('registration', () => {
     const short = await browser.post('/register/password', { password: 'abc', confirm: 'abc' });
     expect(short.body).toContain('Your password must be at least 8 characters');
 
-    const mismatch = await browser.post('/register/password', { password: GOOD_PASSWORD, confirm: GOOD_PASSWORD + 'x' });
+    const mismatch = await browser.post('/register/password', {
+      password: GOOD_PASSWORD,
+      confirm: GOOD_PASSWORD + 'x',
+    });
     expect(mismatch.status).toBe(400);
     expect(mismatch.body).toContain('The passwords do not match');
     expect(mismatch.body).not.toContain(GOOD_PASSWORD);
@@ -215,7 +223,12 @@ describe('registration', () => {
 
   it('gives the session-ended page for steps not yet reached or a lost journey', async () => {
     const browser = new TestBrowser(service.app);
-    for (const path of ['/register/email-code', '/register/password', '/register/phone', '/register/phone-code']) {
+    for (const path of [
+      '/register/email-code',
+      '/register/password',
+      '/register/phone',
+      '/register/phone-code',
+    ]) {
       const page = await browser.get(path);
       expect(page.status, path).toBe(400);
       expect(page.body).toContain('Your session has ended');
@@ -264,7 +277,10 @@ describe('registration', () => {
     await browser.get('/register/phone-code');
     const stale = await browser.post('/register/phone-code', { code: right });
     expect(stale.status).toBe(400);
-    expectRedirect(await browser.post('/register/phone-code', { code: (await latestCode(db(), other))! }), '/account');
+    expectRedirect(
+      await browser.post('/register/phone-code', { code: (await latestCode(db(), other))! }),
+      '/account',
+    );
     expect((await findAccountByEmail(db(), person.email))?.phone_number).toBe(other);
   });
 
@@ -280,7 +296,9 @@ describe('registration', () => {
     });
     expect(racer).toBeDefined();
 
-    const page = await browser.post('/register/phone-code', { code: (await latestCode(db(), person.phone))! });
+    const page = await browser.post('/register/phone-code', {
+      code: (await latestCode(db(), person.phone))!,
+    });
     expect(page.status).toBe(200);
     expect(page.body).toContain('You already have an NHS login');
     expect(page.body).toContain(`An NHS login already exists for ${person.email}`);
@@ -304,7 +322,9 @@ describe('registration', () => {
     const start = await browser.get('/register');
     expect(start.body).toContain('href="/sign-in"');
     await upToPhoneCode(browser, person);
-    const done = await browser.post('/register/phone-code', { code: (await latestCode(db(), person.phone))! });
+    const done = await browser.post('/register/phone-code', {
+      code: (await latestCode(db(), person.phone))!,
+    });
     expect(done.status).toBe(303);
     expect(done.location).toMatch(/\/authorize\/[\w-]+$/);
     const back = await browser.follow(done.location!);
@@ -324,7 +344,9 @@ describe('registration', () => {
     expect(signIn.url).toBe('/sign-in');
     const person = newPerson();
     await upToPhoneCode(browser, person);
-    const done = await browser.post('/register/phone-code', { code: (await latestCode(db(), person.phone))! });
+    const done = await browser.post('/register/phone-code', {
+      code: (await latestCode(db(), person.phone))!,
+    });
     expectRedirect(done, '/sign-in/prove-identity');
     expect((await findAccountByEmail(db(), person.email))?.proofing_level).toBe('P0');
   });

@@ -35,6 +35,19 @@ export const CODE_MESSAGES: Record<CheckProblem, string> = {
   too_many: 'You have entered the wrong code too many times. Request a new code',
 };
 
+/**
+ * The journey's pending code, only if it was sent where this step expects.
+ * One journey can hold a code from another step (registration, a reset), and
+ * a code sent to one address must never pass a step about another.
+ */
+export function pendingCodeFor(
+  pending: PendingCode | undefined,
+  channel: PendingCode['channel'],
+  recipient: string,
+): PendingCode | undefined {
+  return pending && pending.channel === channel && pending.recipient.toLowerCase() === recipient.toLowerCase() ? pending : undefined;
+}
+
 export function createCodeService(deps: CodeDeps) {
   async function checkSendLimits(recipient: string, ip: string): Promise<SendProblem | undefined> {
     for (const [name, key] of [

@@ -24,14 +24,12 @@ export async function ensureSigningKey(db: Db, sealer: Sealer): Promise<void> {
   const active = await db.selectFrom('signing_keys').select('kid').where('status', '=', 'active').executeTakeFirst();
   if (active) return;
   const { kid, jwk } = await newSigningKey();
-  await db.transaction().execute(async (trx) => {
-    const again = await trx.selectFrom('signing_keys').select('kid').where('status', '=', 'active').forUpdate().executeTakeFirst();
-    if (again) return;
-    await trx
-      .insertInto('signing_keys')
-      .values({ kid, private_jwk: sealer.seal(JSON.stringify(jwk)), status: 'active', superseded_at: null })
-      .execute();
-  });
+  // The unique index on the active key decides the race: one insert wins, the others do nothing.
+  await db
+    .insertInto('signing_keys')
+    .values({ kid, private_jwk: sealer.seal(JSON.stringify(jwk)), status: 'active', superseded_at: null })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
 }
 
 /** The private keys the provider holds: the signing key first (oidc-provider signs with the first match). */

@@ -28,6 +28,8 @@ export interface DatabaseOptions {
 export interface OpenDatabase {
   db: Db;
   kind: 'postgres' | 'pglite';
+  /** The Postgres schema in use, when not the default. */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -42,7 +44,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
     });
     if (schema) await pool.query(`create schema if not exists ${schema}`);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    return { db, kind: 'postgres', ...(schema ? { schema } : {}), close: () => db.destroy() };
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const lite = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
@@ -51,8 +53,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
 }
 
 /** Applies every pending migration. Safe when several instances start at once (Kysely takes a lock). */
-export async function migrate(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
+export async function migrate(db: Db, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    // Kysely looks for its own tables across all schemas unless told which.
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

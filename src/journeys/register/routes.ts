@@ -116,9 +116,13 @@ export function registerRegisterRoutes(app: FastifyInstance, deps: JourneyDeps):
     errors: Record<string, string>,
     status = 200,
   ) {
-    return reply
-      .code(status)
-      .send(renderJourney(reply, step.journey, 'register/email-code.njk', { email: step.register.email, values, errors }));
+    return reply.code(status).send(
+      renderJourney(reply, step.journey, 'register/email-code.njk', {
+        email: step.register.email,
+        values,
+        errors,
+      }),
+    );
   }
 
   app.get('/register/email-code', async (request, reply) => {

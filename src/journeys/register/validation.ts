@@ -2,7 +2,12 @@
 // the domain rules (one stored form per address or number); messages follow
 // the NHS style: say what to do.
 import { z } from 'zod';
-import { EMAIL_MESSAGES, MOBILE_MESSAGES, normaliseEmail, normaliseUkMobile } from '../../domain/contact-details.js';
+import {
+  EMAIL_MESSAGES,
+  MOBILE_MESSAGES,
+  normaliseEmail,
+  normaliseUkMobile,
+} from '../../domain/contact-details.js';
 import { MAX_PASSWORD_LENGTH, PASSWORD_MESSAGES } from '../../domain/password-policy.js';
 
 /** A form field as text: a missing field or a repeated one is treated as empty. */
@@ -33,7 +38,10 @@ export const PASSWORD_CONFIRM_MESSAGES = {
 /** Shape only: the password policy (common passwords, the email in it) is checked by the route. */
 export const passwordForm = z.object({
   password: text.pipe(
-    z.string().min(1, PASSWORD_MESSAGES.empty).max(MAX_PASSWORD_LENGTH * 4, PASSWORD_MESSAGES.too_long),
+    z
+      .string()
+      .min(1, PASSWORD_MESSAGES.empty)
+      .max(MAX_PASSWORD_LENGTH * 4, PASSWORD_MESSAGES.too_long),
   ),
   confirm: text,
 });

@@ -8,7 +8,7 @@ import { parseVtr, type Credential } from '../../domain/vectors-of-trust.js';
 import { findAccountById, findAccountByEmail, updateAccount, type Account } from '../../store/accounts.js';
 import { csrfProtect } from '../../web/security.js';
 import { checkAuthenticatorCode } from '../authenticator-app.js';
-import { CODE_MESSAGES } from '../codes.js';
+import { CODE_MESSAGES, pendingCodeFor } from '../codes.js';
 import { finishSignIn, levelTooLow, renderJourney, sessionEnded, signInSatisfied, abandonInteraction } from '../complete.js';
 import type { JourneyDeps } from '../deps.js';
 import { decoyHash, passwordMatches } from '../passwords.js';
@@ -115,6 +115,8 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     }
     await deps.limits.reset('passwordFailuresPerAccount', email);
     await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_PASSWORD_OK, accountId: account.id, ip: request.ip });
+    // A new sign-in starts clean: no code or progress from another step carries over.
+    delete journey.state.code;
     journey.state.signIn = { accountId: account.id, credentials: ['Cp'], level: account.proofing_level };
     return next(request, reply, journey, account);
   });
@@ -155,7 +157,8 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
         }),
       );
     if (!parsed.success) return show(fieldErrors(parsed.error));
-    const checked = await deps.codes.check(journey.state.code, parsed.data.code, account.id, request.ip, account.id);
+    const pending = pendingCodeFor(journey.state.code, 'sms', account.phone_number);
+    const checked = await deps.codes.check(pending, parsed.data.code, account.id, request.ip, account.id);
     if (!checked.ok) {
       await journeys.save(reply, journey, journey.state);
       await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED, accountId: account.id, ip: request.ip });

@@ -60,6 +60,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('superseded_at', 'timestamptz')
     .execute();
+  // At most one signing key at a time, however many instances start together.
+  await sql`create unique index signing_keys_one_active on signing_keys ((true)) where status = 'active'`.execute(db);
 
   await db.schema
     .createTable('client_user_metadata')

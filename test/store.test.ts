@@ -1,0 +1,159 @@
+// The same store tests on embedded Postgres (PGlite) and on a PostgreSQL
+// server. The server tests run when one is reachable (DATABASE_URL, or the
+// local default) and say so when they skip; CI sets REQUIRE_POSTGRES=1 so a
+// missing server fails the run instead of skipping.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditLog, verifyChain } from '../src/audit/log.js';
+import { AUDIT_EVENTS } from '../src/audit/events.js';
+import { DbAdapter, purgeExpired } from '../src/oidc/adapter.js';
+import { ensureSigningKey, loadSigningKeys, rotateSigningKeys } from '../src/oidc/signing-keys.js';
+import { createAccount, deleteAccount, findAccountByEmail, recordServiceUsed, listServicesUsed } from '../src/store/accounts.js';
+import { migrate, openDatabase, type OpenDatabase } from '../src/store/db.js';
+import { createSealer } from '../src/store/encryption.js';
+import { saveSupplier } from '../src/store/suppliers.js';
+import { newKeyPair } from './support/supplier.js';
+
+const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function serverReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: SERVER_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const reachable = await serverReachable();
+if (!reachable) {
+  if (process.env.REQUIRE_POSTGRES === '1') throw new Error(`REQUIRE_POSTGRES=1 but no PostgreSQL server answers at ${SERVER_URL}`);
+  console.warn(`SKIPPING the PostgreSQL server store tests: nothing answers at ${SERVER_URL}`);
+}
+
+const sealer = createSealer(randomBytes(32).toString('base64'));
+
+function storeSuite(name: string, open: () => Promise<OpenDatabase>, cleanup: () => Promise<void> = async () => undefined) {
+  describe(name, () => {
+    let store: OpenDatabase;
+    beforeAll(async () => {
+      store = await open();
+      await migrate(store.db, store.schema);
+    });
+    afterAll(async () => {
+      await store?.close();
+      await cleanup();
+    });
+
+    it('applies migrations once, however often asked', async () => {
+      expect(await migrate(store.db, store.schema)).toEqual([]);
+    });
+
+    it('keeps one account per email, whatever its case, without half-made rows', async () => {
+      const base = { password_hash: 'h', phone_number: '+447700900123' };
+      const a = await createAccount(store.db, { ...base, email: 'Case@Example.com' });
+      expect(a?.proofing_level).toBe('P0');
+      expect(await createAccount(store.db, { ...base, email: 'case@example.COM' })).toBeUndefined();
+      expect((await findAccountByEmail(store.db, 'CASE@example.com'))?.id).toBe(a!.id);
+      const count = await store.db.selectFrom('accounts').select(store.db.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      expect(Number(count.n)).toBe(1);
+    });
+
+    it('keeps one account per NHS number (by its keyed hash)', async () => {
+      const base = { password_hash: 'h', phone_number: '+447700900124', nhs_number_hash: sealer.lookupHash('9000000009') };
+      expect(await createAccount(store.db, { ...base, email: 'first@example.com' })).toBeDefined();
+      expect(await createAccount(store.db, { ...base, email: 'second@example.com' })).toBeUndefined();
+    });
+
+    it('stores provider artifacts: find, consume, expiry, revoke by grant', async () => {
+      const codes = new DbAdapter(store.db, 'AuthorizationCode');
+      await codes.upsert('c1', { grantId: 'g1', accountId: 'a' }, 60);
+      await codes.upsert('c2', { grantId: 'g2' }, 60);
+      await codes.upsert('old', { grantId: 'g1' }, 1);
+      expect(await codes.find('c1')).toMatchObject({ grantId: 'g1' });
+      await codes.consume('c1');
+      expect((await codes.find('c1'))?.consumed).toEqual(expect.any(Number));
+      await codes.revokeByGrantId('g1');
+      expect(await codes.find('c1')).toBeUndefined();
+      expect(await codes.find('c2')).toBeDefined();
+      // Another model's row with the same id is separate.
+      const sessions = new DbAdapter(store.db, 'Session');
+      await sessions.upsert('c2', { uid: 'u-1', accountId: 'a' }, 60);
+      expect(await sessions.findByUid('u-1')).toMatchObject({ accountId: 'a' });
+      await sessions.destroy('c2');
+      expect(await sessions.find('c2')).toBeUndefined();
+      expect(await codes.find('c2')).toBeDefined();
+      await store.db.updateTable('oidc_payloads').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', 'c2').execute();
+      expect(await codes.find('c2')).toBeUndefined();
+      expect(await purgeExpired(store.db)).toBeGreaterThanOrEqual(1);
+    });
+
+    it('reads suppliers as clients and never writes them through the provider', async () => {
+      const saved = await saveSupplier(store.db, {
+        clientId: 'store-test',
+        name: 'Store test',
+        publicKeysPem: [newKeyPair().publicKeyPem],
+        redirectUris: ['https://rp.example/cb'],
+        scopes: ['openid'],
+      });
+      expect(saved.ok).toBe(true);
+      const clients = new DbAdapter(store.db, 'Client');
+      expect(await clients.find('store-test')).toMatchObject({ client_id: 'store-test', token_endpoint_auth_method: 'private_key_jwt' });
+      await expect(clients.upsert('x', {}, 0)).rejects.toThrow();
+    });
+
+    it('chains the audit log and finds the first broken link', async () => {
+      const audit = createAuditLog(store.db);
+      await Promise.all([1, 2, 3, 4, 5].map((n) => audit.record({ code: AUDIT_EVENTS.CODE_SENT, details: { n, nested: { b: 1, a: 2 } } })));
+      expect(await verifyChain(store.db)).toBeUndefined();
+      const third = await store.db.selectFrom('audit_events').select('id').orderBy('id').offset(2).limit(1).executeTakeFirstOrThrow();
+      await store.db.updateTable('audit_events').set({ details: JSON.stringify({ n: 99 }) }).where('id', '=', third.id).execute();
+      expect(await verifyChain(store.db)).toBe(Number(third.id));
+    });
+
+    it('makes one signing key however many instances start at once, and rotates', async () => {
+      await Promise.all([ensureSigningKey(store.db, sealer), ensureSigningKey(store.db, sealer), ensureSigningKey(store.db, sealer)]);
+      const keys = await loadSigningKeys(store.db, sealer);
+      expect(keys).toHaveLength(1);
+      const { kid } = await rotateSigningKeys(store.db, sealer);
+      const after = await loadSigningKeys(store.db, sealer);
+      expect(after.map((k) => k.kid)).toEqual([kid, keys[0]!.kid]);
+      // Two hours on, a rotation retires the key that stopped signing long enough ago.
+      const later = new Date(Date.now() + 3 * 60 * 60 * 1000);
+      const second = await rotateSigningKeys(store.db, sealer, later);
+      expect(second.retired).toEqual([keys[0]!.kid]);
+    });
+
+    it('deletes an account with what hangs off it', async () => {
+      const a = await createAccount(store.db, { email: 'gone@example.com', password_hash: 'h', phone_number: '+447700900125' });
+      await recordServiceUsed(store.db, a!.id, 'store-test');
+      expect(await listServicesUsed(store.db, a!.id)).toHaveLength(1);
+      await new DbAdapter(store.db, 'Grant').upsert('grant-of-gone', { accountId: a!.id }, 60);
+      await deleteAccount(store.db, a!.id);
+      expect(await findAccountByEmail(store.db, 'gone@example.com')).toBeUndefined();
+      expect(await listServicesUsed(store.db, a!.id)).toHaveLength(0);
+      expect(await new DbAdapter(store.db, 'Grant').find('grant-of-gone')).toBeUndefined();
+    });
+  });
+}
+
+storeSuite('store on embedded Postgres (PGlite)', () => openDatabase({}));
+
+const schema = `store_test_${randomBytes(4).toString('hex')}`;
+if (reachable) {
+  storeSuite(
+    'store on a PostgreSQL server',
+    () => openDatabase({ url: SERVER_URL, schema }),
+    async () => {
+      const client = new pg.Client({ connectionString: SERVER_URL });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    },
+  );
+}
