@@ -25,7 +25,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js'],
+    // Plain browser scripts served as they are (no build step): lint without types.
+    files: ['eslint.config.js', 'src/web/public/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['src/web/public/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly' } },
   },
 );

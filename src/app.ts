@@ -15,6 +15,8 @@ import type { JourneyDeps } from './journeys/deps.js';
 import { registerInteractionRoutes } from './journeys/interaction/routes.js';
 import { registerSignInRoutes } from './journeys/sign-in/routes.js';
 import { registerRegisterRoutes } from './journeys/register/routes.js';
+import { registerForgottenPasswordRoutes } from './journeys/forgotten-password/routes.js';
+import { registerAccountRoutes } from './journeys/account/routes.js';
 import { createJourneyStore } from './journeys/state.js';
 import { DbAdapter } from './oidc/adapter.js';
 import { mountProvider, providerHandle, type ProviderHandle } from './oidc/mount.js';
@@ -76,7 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const https = deps.issuer.startsWith('https://');
   const adapter = deps.adapter ?? ((name: string) => new DbAdapter(deps.db, name));
   const pages = providerPages(views);
-  const build = async (signingKeys: JWK[]) => {
+  const build = (signingKeys: JWK[]) => {
     const provider = createProvider({
       issuer: deps.issuer,
       db: deps.db,
@@ -92,7 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     auditProviderEvents(provider, deps.audit, app.log);
     return provider;
   };
-  const handle = providerHandle(await build(await loadSigningKeys(deps.db, deps.sealer)));
+  const handle = providerHandle(build(await loadSigningKeys(deps.db, deps.sealer)));
   await mountProvider(app, handle, { issuer: deps.issuer });
 
   registerUserinfo(app, {
@@ -118,13 +120,20 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     notifier: deps.notifier,
     limits: deps.limits,
     passwords: deps.passwords,
-    codes: createCodeService({ notifier: deps.notifier, limits: deps.limits, audit: deps.audit, codePepper: deps.cookieSecret }),
+    codes: createCodeService({
+      notifier: deps.notifier,
+      limits: deps.limits,
+      audit: deps.audit,
+      codePepper: deps.cookieSecret,
+    }),
     journeys: createJourneyStore(deps.db),
     provider: () => handle.current(),
   };
   registerInteractionRoutes(app, journeyDeps);
   registerSignInRoutes(app, journeyDeps);
   registerRegisterRoutes(app, journeyDeps);
+  registerForgottenPasswordRoutes(app, journeyDeps);
+  registerAccountRoutes(app, journeyDeps);
   if (!deps.production) registerDevRoutes(app, deps.db);
 
   app.get('/', (_request, reply) => render(reply, 'home.njk', {}));
@@ -132,14 +141,16 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   app.get('/health/ready', async (_request, reply) => {
     const db = await ping(deps.db);
     const extra = deps.readiness ? await deps.readiness() : true;
-    return reply.code(db && extra ? 200 : 503).send({ status: db && extra ? 'ok' : 'unavailable', database: db });
+    return reply
+      .code(db && extra ? 200 : 503)
+      .send({ status: db && extra ? 'ok' : 'unavailable', database: db });
   });
 
   return {
     app,
     provider: handle,
     async reloadSigningKeys() {
-      handle.replace(await build(await loadSigningKeys(deps.db, deps.sealer)));
+      handle.replace(build(await loadSigningKeys(deps.db, deps.sealer)));
     },
   };
 }

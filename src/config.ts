@@ -108,7 +108,8 @@ function required(value: string | undefined, name: string): string {
 function assertSafeForProduction(c: Config): void {
   const problems: string[] = [];
   if (!c.issuer.startsWith('https://')) problems.push('ISSUER must be an https URL');
-  if (!c.encryptionKey) problems.push('ENCRYPTION_KEY is required (keys and personal data are encrypted at rest)');
+  if (!c.encryptionKey)
+    problems.push('ENCRYPTION_KEY is required (keys and personal data are encrypted at rest)');
   if (!c.cookieSecret) problems.push('COOKIE_SECRET is required');
   if (!c.notify) problems.push('NOTIFY_API_KEY is required (the development outbox is not for production)');
   if (!c.databaseUrl) problems.push('DATABASE_URL is required (embedded Postgres is for development)');

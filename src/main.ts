@@ -30,14 +30,18 @@ async function main(): Promise<void> {
     '',
     `NHS login (open implementation) is running at ${config.issuer}`,
     `  discovery:  ${config.issuer}/.well-known/openid-configuration`,
-    ...(config.production ? [] : [`  outbox:     ${config.issuer}/dev/outbox   (the emails and text messages we "sent")`]),
+    ...(config.production
+      ? []
+      : [`  outbox:     ${config.issuer}/dev/outbox   (the emails and text messages we "sent")`]),
     ...(withDemo
       ? [
           '',
           `Start here: http://localhost:${config.demoSupplierPort}  (the demo GP surgery app, a supplier)`,
           '',
           `Test people (password "${TEST_PASSWORD}"; text-message codes appear in the outbox):`,
-          ...TEST_PEOPLE.map((p) => `  ${p.level}  ${p.email}  ${p.nhsNumber ? `NHS number ${p.nhsNumber}` : ''}`),
+          ...TEST_PEOPLE.map(
+            (p) => `  ${p.level}  ${p.email}  ${p.nhsNumber ? `NHS number ${p.nhsNumber}` : ''}`,
+          ),
         ]
       : []),
     '',

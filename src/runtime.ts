@@ -46,8 +46,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   await ensureSigningKey(database.db, sealer);
   const cookieSecret = config.cookieSecret ?? sealer.lookupHash('cookie-secret');
   const audit = createAuditLog(database.db);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
-  const notifier = config.notify ? createGovukNotifyNotifier(config.notify) : createOutboxNotifier(database.db);
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    : undefined;
+  const notifier = config.notify
+    ? createGovukNotifyNotifier(config.notify)
+    : createOutboxNotifier(database.db);
   const passwords = createPasswordPolicy(await loadCommonPasswords());
 
   if (config.seedDemo) {
@@ -62,7 +66,10 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     sealer,
     audit,
     notifier,
-    limits: createRateLimits({ ...(redis ? { redis } : {}), ...(options.rateLimits ? { overrides: options.rateLimits } : {}) }),
+    limits: createRateLimits({
+      ...(redis ? { redis } : {}),
+      ...(options.rateLimits ? { overrides: options.rateLimits } : {}),
+    }),
     passwords,
     cookieSecret,
     ...(redis ? { adapter: (name: string) => new RedisAdapter(redis, name, database.db) } : {}),

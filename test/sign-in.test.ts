@@ -53,7 +53,10 @@ describe('password', () => {
     const wrong = await a.post('/sign-in', { email: p.email, password: 'not the password' });
     const b = new TestBrowser(service.app);
     await startAtSupplier(b);
-    const unknown = await b.post('/sign-in', { email: 'nobody-here@example.com', password: 'not the password' });
+    const unknown = await b.post('/sign-in', {
+      email: 'nobody-here@example.com',
+      password: 'not the password',
+    });
     expect(wrong.status).toBe(400);
     expect(unknown.status).toBe(400);
     expect(wrong.body).toContain('Enter a correct email address and password');
@@ -83,7 +86,11 @@ describe('password', () => {
     expect(fifth.body).toContain('You have tried to log in too many times. Try again in 15 minutes');
     const right = await browser.post('/sign-in', { email: p.email, password: TEST_PASSWORD });
     expect(right.status).toBe(429);
-    const events = await service.database.db.selectFrom('audit_events').select('code').where('account_id', '=', p.id).execute();
+    const events = await service.database.db
+      .selectFrom('audit_events')
+      .select('code')
+      .where('account_id', '=', p.id)
+      .execute();
     expect(events.filter((e) => e.code === AUDIT_EVENTS.SIGN_IN_PASSWORD_FAILED)).toHaveLength(5);
     expect(events.some((e) => e.code === AUDIT_EVENTS.SIGN_IN_LOCKED)).toBe(true);
   });
@@ -91,7 +98,11 @@ describe('password', () => {
   it('refuses a form without its CSRF token', async () => {
     const browser = new TestBrowser(service.app);
     await startAtSupplier(browser);
-    const page = await browser.post('/sign-in', { _csrf: 'forged', email: 'p0.patient@example.com', password: TEST_PASSWORD });
+    const page = await browser.post('/sign-in', {
+      _csrf: 'forged',
+      email: 'p0.patient@example.com',
+      password: TEST_PASSWORD,
+    });
     expect(page.status).toBe(403);
   });
 });
@@ -113,7 +124,9 @@ describe('text-message code (Cd)', () => {
     await browser.get('/sign-in/text-code');
     const second = await latestCode(service.database.db, p.phone);
     const stale = first === second ? wrong : first!;
-    expect((await browser.post('/sign-in/text-code', { code: stale })).body).toContain('The security code is not correct');
+    expect((await browser.post('/sign-in/text-code', { code: stale })).body).toContain(
+      'The security code is not correct',
+    );
     // Five wrong guesses at one code, and even the right code is refused.
     for (let i = 0; i < 4; i++) await browser.post('/sign-in/text-code', { code: wrong });
     const tooMany = await browser.post('/sign-in/text-code', { code: second! });
@@ -144,7 +157,10 @@ describe('text-message code (Cd)', () => {
     await startAtSupplier(browser);
     await browser.post('/sign-in', { email: p.email, password: TEST_PASSWORD });
     await browser.get('/sign-in/text-code');
-    const done = await browser.post('/sign-in/text-code', { code: (await latestCode(service.database.db, p.phone))!, remember: 'yes' });
+    const done = await browser.post('/sign-in/text-code', {
+      code: (await latestCode(service.database.db, p.phone))!,
+      remember: 'yes',
+    });
     expect(done.location).toMatch(/^http:\/\/localhost:3000\/authorize\//);
     expect(browser.cookies.has('__Host-nhsl-device')).toBe(true);
     await browser.follow(authorizeUrl(demo, { vtr: '["P0.Cp.Cd"]', scope: 'openid', prompt: 'login' }).url);

@@ -24,7 +24,10 @@ let logoutReceiver: Server;
 const logoutTokens: string[] = [];
 let receiverPort = 0;
 
-async function register(clientId: string, extra: Partial<Parameters<typeof saveSupplier>[1]> = {}): Promise<TestSupplier> {
+async function register(
+  clientId: string,
+  extra: Partial<Parameters<typeof saveSupplier>[1]> = {},
+): Promise<TestSupplier> {
   const keys = newKeyPair();
   const redirectUri = `https://${clientId}.example/callback`;
   const saved = await saveSupplier(service.database.db, {
@@ -41,7 +44,10 @@ async function register(clientId: string, extra: Partial<Parameters<typeof saveS
 }
 
 /** What supplier A gives supplier B: a short JWT naming the ID token A received. */
-async function assertion(idTokenJti: string, options: { lifetime?: number; iss?: string; key?: TestSupplier['privateKey'] } = {}) {
+async function assertion(
+  idTokenJti: string,
+  options: { lifetime?: number; iss?: string; key?: TestSupplier['privateKey'] } = {},
+) {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ code: idTokenJti })
     .setProtectedHeader({ alg: 'RS512' })
@@ -78,12 +84,24 @@ afterAll(async () => {
 
 describe('asserted_login_identity', () => {
   it('signs the same person in at a paired supplier without asking again, once per assertion', async () => {
-    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P5, { vtr: '["P5.Cp.Cd"]', scope: 'openid profile' });
-    const idToken = decodeJwt((await exchangeCode(service.app, demo, cb.code!)).body.id_token as string).payload;
+    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P5, {
+      vtr: '["P5.Cp.Cd"]',
+      scope: 'openid profile',
+    });
+    const idToken = decodeJwt(
+      (await exchangeCode(service.app, demo, cb.code!)).body.id_token as string,
+    ).payload;
     const signed = await assertion(String(idToken.jti));
     // A different device with no session of its own: the assertion is the proof.
     const other = new TestBrowser(service.app);
-    const page = await other.follow(authorizeUrl(partner, { prompt: 'none', vtr: '["P5.Cp.Cd"]', scope: 'openid profile', asserted_login_identity: signed }).url);
+    const page = await other.follow(
+      authorizeUrl(partner, {
+        prompt: 'none',
+        vtr: '["P5.Cp.Cd"]',
+        scope: 'openid profile',
+        asserted_login_identity: signed,
+      }).url,
+    );
     const code = new URL(page.url).searchParams.get('code');
     expect(code).toBeTruthy();
     const tokens = await exchangeCode(service.app, partner, code!);
@@ -93,27 +111,61 @@ describe('asserted_login_identity', () => {
     expect(partnerId.nhs_number).toBe('9990000018');
 
     const replay = await new TestBrowser(service.app).follow(
-      authorizeUrl(partner, { prompt: 'none', vtr: '["P5.Cp.Cd"]', scope: 'openid profile', asserted_login_identity: signed }).url,
+      authorizeUrl(partner, {
+        prompt: 'none',
+        vtr: '["P5.Cp.Cd"]',
+        scope: 'openid profile',
+        asserted_login_identity: signed,
+      }).url,
     );
-    expect(new URL(replay.url).searchParams.get('error_description')).toBe('asserted_login_identity has already been used');
+    expect(new URL(replay.url).searchParams.get('error_description')).toBe(
+      'asserted_login_identity has already been used',
+    );
   });
 
   it('is refused between suppliers the operator has not paired, when too long-lived, or badly signed', async () => {
-    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P5, { vtr: '["P5.Cp.Cd"]', scope: 'openid' });
-    const jti = String(decodeJwt((await exchangeCode(service.app, demo, cb.code!)).body.id_token as string).payload.jti);
+    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P5, {
+      vtr: '["P5.Cp.Cd"]',
+      scope: 'openid',
+    });
+    const jti = String(
+      decodeJwt((await exchangeCode(service.app, demo, cb.code!)).body.id_token as string).payload.jti,
+    );
     const tryWith = async (s: TestSupplier, signed: string) =>
-      new URL((await new TestBrowser(service.app).follow(authorizeUrl(s, { prompt: 'none', vtr: '["P5.Cp.Cd"]', scope: 'openid', asserted_login_identity: signed }).url)).url).searchParams;
+      new URL(
+        (
+          await new TestBrowser(service.app).follow(
+            authorizeUrl(s, {
+              prompt: 'none',
+              vtr: '["P5.Cp.Cd"]',
+              scope: 'openid',
+              asserted_login_identity: signed,
+            }).url,
+          )
+        ).url,
+      ).searchParams;
     expect((await tryWith(stranger, await assertion(jti))).get('error')).toBe('unauthorized_client');
-    expect((await tryWith(partner, await assertion(jti, { lifetime: 600 }))).get('error_description')).toMatch(/must not live longer than 60 seconds/);
-    expect((await tryWith(partner, await assertion(jti, { key: newKeyPair().privateKey }))).get('error_description')).toBe('asserted_login_identity signature is not valid');
-    expect((await tryWith(partner, await assertion('no-such-id-token'))).get('error_description')).toBe('asserted_login_identity does not name an ID token issued to its issuer');
+    expect(
+      (await tryWith(partner, await assertion(jti, { lifetime: 600 }))).get('error_description'),
+    ).toMatch(/must not live longer than 60 seconds/);
+    expect(
+      (await tryWith(partner, await assertion(jti, { key: newKeyPair().privateKey }))).get(
+        'error_description',
+      ),
+    ).toBe('asserted_login_identity signature is not valid');
+    expect((await tryWith(partner, await assertion('no-such-id-token'))).get('error_description')).toBe(
+      'asserted_login_identity does not name an ID token issued to its issuer',
+    );
   });
 });
 
 describe('logout (beyond the NHS login interface)', () => {
   it('logs out at the provider and tells suppliers that registered for back-channel logout', async () => {
     const browser = new TestBrowser(service.app);
-    const cb = await signInThroughSupplier(service, browser, partner, P5, { vtr: '["P5.Cp.Cd"]', scope: 'openid' });
+    const cb = await signInThroughSupplier(service, browser, partner, P5, {
+      vtr: '["P5.Cp.Cd"]',
+      scope: 'openid',
+    });
     const idToken = (await exchangeCode(service.app, partner, cb.code!)).body.id_token as string;
     const sid = decodeJwt(idToken).payload.sid;
     const start = await browser.get(
@@ -126,33 +178,53 @@ describe('logout (beyond the NHS login interface)', () => {
     const confirm = await browser.post('/logout/confirm', { xsrf: xsrf!, logout: 'yes' });
     expect(confirm.location).toBe('https://partner.example/signed-out?state=s1');
     expect(logoutTokens.length).toBe(1);
-    const keys = createLocalJWKSet((await service.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json());
-    const { payload } = await jwtVerify(logoutTokens[0]!, keys, { issuer: ISSUER, audience: partner.clientId, algorithms: ['RS512'] });
+    const keys = createLocalJWKSet(
+      (await service.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json(),
+    );
+    const { payload } = await jwtVerify(logoutTokens[0]!, keys, {
+      issuer: ISSUER,
+      audience: partner.clientId,
+      algorithms: ['RS512'],
+    });
     expect(payload.sid).toBe(sid);
     expect(payload.events).toHaveProperty(['http://schemas.openid.net/event/backchannel-logout']);
     // The session is gone: silent sign-in now fails.
-    const silent = await browser.follow(authorizeUrl(partner, { prompt: 'none', vtr: '["P5.Cp.Cd"]', scope: 'openid' }).url);
+    const silent = await browser.follow(
+      authorizeUrl(partner, { prompt: 'none', vtr: '["P5.Cp.Cd"]', scope: 'openid' }).url,
+    );
     expect(new URL(silent.url).searchParams.get('error')).toBe('sso_login_required');
   });
 });
 
 describe('signing key rotation', () => {
   it('signs with the new key at once and keeps tokens signed with the old one verifiable', async () => {
-    const before = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P5, { vtr: '["P5.Cp.Cd"]', scope: 'openid profile' });
+    const before = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P5, {
+      vtr: '["P5.Cp.Cd"]',
+      scope: 'openid profile',
+    });
     const old = (await exchangeCode(service.app, demo, before.code!)).body;
     const oldKid = decodeJwt(old.id_token as string).header.kid;
 
     const { kid } = await rotateSigningKeys(service.database.db, service.sealer);
     await service.reloadSigningKeys();
 
-    const jwks = (await service.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as { keys: { kid: string }[] };
+    const jwks = (await service.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json<{
+      keys: { kid: string }[];
+    }>();
     expect(jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([kid, oldKid]));
-    const keys = createLocalJWKSet(jwks as never);
+    const keys = createLocalJWKSet(jwks);
     await expect(jwtVerify(old.id_token as string, keys, { algorithms: ['RS512'] })).resolves.toBeTruthy();
-    const ui = await service.app.inject({ method: 'GET', url: '/userinfo', headers: { authorization: `Bearer ${String(old.access_token)}` } });
+    const ui = await service.app.inject({
+      method: 'GET',
+      url: '/userinfo',
+      headers: { authorization: `Bearer ${String(old.access_token)}` },
+    });
     expect(ui.statusCode).toBe(200);
 
-    const after = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P5, { vtr: '["P5.Cp.Cd"]', scope: 'openid' });
+    const after = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P5, {
+      vtr: '["P5.Cp.Cd"]',
+      scope: 'openid',
+    });
     const fresh = (await exchangeCode(service.app, demo, after.code!)).body;
     expect(decodeJwt(fresh.id_token as string).header.kid).toBe(kid);
     expect(decodeJwt(fresh.access_token as string).header.kid).toBe(kid);

@@ -9,7 +9,13 @@ import { createAuditLog, verifyChain } from '../src/audit/log.js';
 import { AUDIT_EVENTS } from '../src/audit/events.js';
 import { DbAdapter, purgeExpired } from '../src/oidc/adapter.js';
 import { ensureSigningKey, loadSigningKeys, rotateSigningKeys } from '../src/oidc/signing-keys.js';
-import { createAccount, deleteAccount, findAccountByEmail, recordServiceUsed, listServicesUsed } from '../src/store/accounts.js';
+import {
+  createAccount,
+  deleteAccount,
+  findAccountByEmail,
+  recordServiceUsed,
+  listServicesUsed,
+} from '../src/store/accounts.js';
 import { migrate, openDatabase, type OpenDatabase } from '../src/store/db.js';
 import { createSealer } from '../src/store/encryption.js';
 import { saveSupplier } from '../src/store/suppliers.js';
@@ -32,13 +38,18 @@ async function serverReachable(): Promise<boolean> {
 
 const reachable = await serverReachable();
 if (!reachable) {
-  if (process.env.REQUIRE_POSTGRES === '1') throw new Error(`REQUIRE_POSTGRES=1 but no PostgreSQL server answers at ${SERVER_URL}`);
+  if (process.env.REQUIRE_POSTGRES === '1')
+    throw new Error(`REQUIRE_POSTGRES=1 but no PostgreSQL server answers at ${SERVER_URL}`);
   console.warn(`SKIPPING the PostgreSQL server store tests: nothing answers at ${SERVER_URL}`);
 }
 
 const sealer = createSealer(randomBytes(32).toString('base64'));
 
-function storeSuite(name: string, open: () => Promise<OpenDatabase>, cleanup: () => Promise<void> = async () => undefined) {
+function storeSuite(
+  name: string,
+  open: () => Promise<OpenDatabase>,
+  cleanup: () => Promise<void> = () => Promise.resolve(),
+) {
   describe(name, () => {
     let store: OpenDatabase;
     beforeAll(async () => {
@@ -60,12 +71,19 @@ function storeSuite(name: string, open: () => Promise<OpenDatabase>, cleanup: ()
       expect(a?.proofing_level).toBe('P0');
       expect(await createAccount(store.db, { ...base, email: 'case@example.COM' })).toBeUndefined();
       expect((await findAccountByEmail(store.db, 'CASE@example.com'))?.id).toBe(a!.id);
-      const count = await store.db.selectFrom('accounts').select(store.db.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      const count = await store.db
+        .selectFrom('accounts')
+        .select(store.db.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
       expect(Number(count.n)).toBe(1);
     });
 
     it('keeps one account per NHS number (by its keyed hash)', async () => {
-      const base = { password_hash: 'h', phone_number: '+447700900124', nhs_number_hash: sealer.lookupHash('9000000009') };
+      const base = {
+        password_hash: 'h',
+        phone_number: '+447700900124',
+        nhs_number_hash: sealer.lookupHash('9000000009'),
+      };
       expect(await createAccount(store.db, { ...base, email: 'first@example.com' })).toBeDefined();
       expect(await createAccount(store.db, { ...base, email: 'second@example.com' })).toBeUndefined();
     });
@@ -88,7 +106,11 @@ function storeSuite(name: string, open: () => Promise<OpenDatabase>, cleanup: ()
       await sessions.destroy('c2');
       expect(await sessions.find('c2')).toBeUndefined();
       expect(await codes.find('c2')).toBeDefined();
-      await store.db.updateTable('oidc_payloads').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', 'c2').execute();
+      await store.db
+        .updateTable('oidc_payloads')
+        .set({ expires_at: new Date(Date.now() - 1000) })
+        .where('id', '=', 'c2')
+        .execute();
       expect(await codes.find('c2')).toBeUndefined();
       expect(await purgeExpired(store.db)).toBeGreaterThanOrEqual(1);
     });
@@ -103,21 +125,42 @@ function storeSuite(name: string, open: () => Promise<OpenDatabase>, cleanup: ()
       });
       expect(saved.ok).toBe(true);
       const clients = new DbAdapter(store.db, 'Client');
-      expect(await clients.find('store-test')).toMatchObject({ client_id: 'store-test', token_endpoint_auth_method: 'private_key_jwt' });
+      expect(await clients.find('store-test')).toMatchObject({
+        client_id: 'store-test',
+        token_endpoint_auth_method: 'private_key_jwt',
+      });
       await expect(clients.upsert('x', {}, 0)).rejects.toThrow();
     });
 
     it('chains the audit log and finds the first broken link', async () => {
       const audit = createAuditLog(store.db);
-      await Promise.all([1, 2, 3, 4, 5].map((n) => audit.record({ code: AUDIT_EVENTS.CODE_SENT, details: { n, nested: { b: 1, a: 2 } } })));
+      await Promise.all(
+        [1, 2, 3, 4, 5].map((n) =>
+          audit.record({ code: AUDIT_EVENTS.CODE_SENT, details: { n, nested: { b: 1, a: 2 } } }),
+        ),
+      );
       expect(await verifyChain(store.db)).toBeUndefined();
-      const third = await store.db.selectFrom('audit_events').select('id').orderBy('id').offset(2).limit(1).executeTakeFirstOrThrow();
-      await store.db.updateTable('audit_events').set({ details: JSON.stringify({ n: 99 }) }).where('id', '=', third.id).execute();
+      const third = await store.db
+        .selectFrom('audit_events')
+        .select('id')
+        .orderBy('id')
+        .offset(2)
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      await store.db
+        .updateTable('audit_events')
+        .set({ details: JSON.stringify({ n: 99 }) })
+        .where('id', '=', third.id)
+        .execute();
       expect(await verifyChain(store.db)).toBe(Number(third.id));
     });
 
     it('makes one signing key however many instances start at once, and rotates', async () => {
-      await Promise.all([ensureSigningKey(store.db, sealer), ensureSigningKey(store.db, sealer), ensureSigningKey(store.db, sealer)]);
+      await Promise.all([
+        ensureSigningKey(store.db, sealer),
+        ensureSigningKey(store.db, sealer),
+        ensureSigningKey(store.db, sealer),
+      ]);
       const keys = await loadSigningKeys(store.db, sealer);
       expect(keys).toHaveLength(1);
       const { kid } = await rotateSigningKeys(store.db, sealer);
@@ -130,7 +173,11 @@ function storeSuite(name: string, open: () => Promise<OpenDatabase>, cleanup: ()
     });
 
     it('deletes an account with what hangs off it', async () => {
-      const a = await createAccount(store.db, { email: 'gone@example.com', password_hash: 'h', phone_number: '+447700900125' });
+      const a = await createAccount(store.db, {
+        email: 'gone@example.com',
+        password_hash: 'h',
+        phone_number: '+447700900125',
+      });
       await recordServiceUsed(store.db, a!.id, 'store-test');
       expect(await listServicesUsed(store.db, a!.id)).toHaveLength(1);
       await new DbAdapter(store.db, 'Grant').upsert('grant-of-gone', { accountId: a!.id }, 60);

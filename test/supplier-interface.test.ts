@@ -8,7 +8,14 @@ import { saveSupplier } from '../src/store/suppliers.js';
 import { TestBrowser } from './support/browser.js';
 import { signInThroughSupplier } from './support/flow.js';
 import { startTestService, type TestService } from './support/service.js';
-import { authorizeUrl, clientAssertion, demoSupplier, newKeyPair, pkce, type TestSupplier } from './support/supplier.js';
+import {
+  authorizeUrl,
+  clientAssertion,
+  demoSupplier,
+  newKeyPair,
+  pkce,
+  type TestSupplier,
+} from './support/supplier.js';
 import { ASSERTION_TYPE, TOKEN_URL, decodeJwt, exchangeCode, tokenRequest } from './support/token.js';
 
 const ISSUER = 'http://localhost:3000';
@@ -20,7 +27,10 @@ const demo = demoSupplier();
 let restricted: TestSupplier;
 let rs256: TestSupplier;
 
-async function register(clientId: string, extra: Partial<Parameters<typeof saveSupplier>[1]> = {}): Promise<TestSupplier> {
+async function register(
+  clientId: string,
+  extra: Partial<Parameters<typeof saveSupplier>[1]> = {},
+): Promise<TestSupplier> {
   const keys = newKeyPair();
   const redirectUri = `https://${clientId}.example/callback`;
   const saved = await saveSupplier(service.database.db, {
@@ -72,13 +82,23 @@ describe('discovery, keys and trustmark', () => {
     expect(d.token_endpoint_auth_methods_supported).toEqual(['private_key_jwt']);
     expect(d.token_endpoint_auth_signing_alg_values_supported).toEqual(['RS512']);
     expect(d.code_challenge_methods_supported).toEqual(['S256']);
-    expect(d.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'basic_demographics', 'gp_integration_credentials', 'client_metadata']));
-    expect(d.claims_supported).toEqual(expect.arrayContaining(['vot', 'vtm', 'nhs_number', 'identity_proofing_level', 'client_user_metadata']));
+    expect(d.scopes_supported).toEqual(
+      expect.arrayContaining([
+        'openid',
+        'profile',
+        'basic_demographics',
+        'gp_integration_credentials',
+        'client_metadata',
+      ]),
+    );
+    expect(d.claims_supported).toEqual(
+      expect.arrayContaining(['vot', 'vtm', 'nhs_number', 'identity_proofing_level', 'client_user_metadata']),
+    );
   });
 
   it('publishes public RS512 keys only', async () => {
     const res = await service.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
-    const { keys } = res.json() as { keys: Record<string, unknown>[] };
+    const { keys } = res.json<{ keys: Record<string, unknown>[] }>();
     expect(keys.length).toBeGreaterThan(0);
     for (const k of keys) {
       expect(k).toMatchObject({ kty: 'RSA', alg: 'RS512', use: 'sig' });
@@ -91,8 +111,14 @@ describe('discovery, keys and trustmark', () => {
   it('serves the trustmark named by vtm, and nothing for other hosts', async () => {
     const res = await service.app.inject({ method: 'GET', url: '/trustmark/localhost:3000' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ idp: `${ISSUER}/`, P: ['P0', 'P5', 'P9'], C: ['Cp', 'Cd', 'Ck', 'Cm'] });
-    expect((await service.app.inject({ method: 'GET', url: '/trustmark/evil.example' })).statusCode).toBe(404);
+    expect(res.json()).toMatchObject({
+      idp: `${ISSUER}/`,
+      P: ['P0', 'P5', 'P9'],
+      C: ['Cp', 'Cd', 'Ck', 'Cm'],
+    });
+    expect((await service.app.inject({ method: 'GET', url: '/trustmark/evil.example' })).statusCode).toBe(
+      404,
+    );
   });
 });
 
@@ -105,11 +131,19 @@ describe('the code flow', () => {
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers.pragma).toBe('no-cache');
-    expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'openid profile email phone' });
+    expect(res.body).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'openid profile email phone',
+    });
     expect(typeof res.body.refresh_token).toBe('string');
 
     const keys = await jwks();
-    const id = await jwtVerify(res.body.id_token as string, keys, { issuer: ISSUER, audience: demo.clientId, algorithms: ['RS512'] });
+    const id = await jwtVerify(res.body.id_token as string, keys, {
+      issuer: ISSUER,
+      audience: demo.clientId,
+      algorithms: ['RS512'],
+    });
     expect(id.protectedHeader.kid).toBeTruthy();
     expect(id.payload).toMatchObject({
       nonce: cb.nonce,
@@ -128,13 +162,25 @@ describe('the code flow', () => {
     expect(id.payload.acr).toBeUndefined();
     expect(id.payload.amr).toBeUndefined();
 
-    const at = await jwtVerify(res.body.access_token as string, keys, { issuer: ISSUER, audience: demo.clientId, algorithms: ['RS512'] });
+    const at = await jwtVerify(res.body.access_token as string, keys, {
+      issuer: ISSUER,
+      audience: demo.clientId,
+      algorithms: ['RS512'],
+    });
     expect(at.protectedHeader.typ).toBe('JWT');
-    expect(at.payload).toMatchObject({ scope: 'openid profile email phone', vot: 'P0.Cp.Cd', nhs_number: '9990000026' });
+    expect(at.payload).toMatchObject({
+      scope: 'openid profile email phone',
+      vot: 'P0.Cp.Cd',
+      nhs_number: '9990000026',
+    });
     expect(at.payload.exp! - at.payload.iat!).toBe(300);
     expect(at.payload.client_id).toBeUndefined();
 
-    const ui = await service.app.inject({ method: 'GET', url: '/userinfo', headers: { authorization: `Bearer ${String(res.body.access_token)}` } });
+    const ui = await service.app.inject({
+      method: 'GET',
+      url: '/userinfo',
+      headers: { authorization: `Bearer ${String(res.body.access_token)}` },
+    });
     expect(ui.statusCode).toBe(200);
     expect(ui.json()).toEqual({
       sub: id.payload.sub,
@@ -151,17 +197,34 @@ describe('the code flow', () => {
   });
 
   it('leaves out the claims a P0 person has not earned', async () => {
-    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, { vtr: '["P0.Cp.Cd"]' });
+    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, {
+      vtr: '["P0.Cp.Cd"]',
+    });
     const res = await exchangeCode(service.app, demo, cb.code!);
     const id = decodeJwt(res.body.id_token as string).payload;
     expect(id.identity_proofing_level).toBeUndefined();
     expect(id.nhs_number).toBeUndefined();
-    const ui = await service.app.inject({ method: 'GET', url: '/userinfo', headers: { authorization: `Bearer ${String(res.body.access_token)}` } });
-    expect(Object.keys(ui.json() as object).sort()).toEqual(['email', 'email_verified', 'phone_number', 'phone_number_verified', 'phone_number_pds_matched', 'sub'].sort());
+    const ui = await service.app.inject({
+      method: 'GET',
+      url: '/userinfo',
+      headers: { authorization: `Bearer ${String(res.body.access_token)}` },
+    });
+    expect(Object.keys(ui.json<object>()).sort()).toEqual(
+      [
+        'email',
+        'email_verified',
+        'phone_number',
+        'phone_number_verified',
+        'phone_number_pds_matched',
+        'sub',
+      ].sort(),
+    );
   });
 
   it('refreshes with the latest refresh token only, without an ID token, narrowing but never widening scope', async () => {
-    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, { vtr: '["P0.Cp.Cd"]' });
+    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, {
+      vtr: '["P0.Cp.Cd"]',
+    });
     const first = await exchangeCode(service.app, demo, cb.code!);
     const refresh = async (token: string, scope?: string) =>
       tokenRequest(service.app, {
@@ -176,7 +239,10 @@ describe('the code flow', () => {
     expect(second.body.id_token).toBeUndefined();
     expect(second.body.scope).toBe('openid email');
     expect(decodeJwt(second.body.access_token as string).payload.vot).toBe('P0.Cp.Cd');
-    const widened = await refresh(second.body.refresh_token as string, 'openid email gp_integration_credentials');
+    const widened = await refresh(
+      second.body.refresh_token as string,
+      'openid email gp_integration_credentials',
+    );
     expect(widened.status).toBe(400);
     expect(widened.body.error).toBe('invalid_scope');
     // The spent refresh token is refused, and its reuse revokes the grant.
@@ -187,20 +253,30 @@ describe('the code flow', () => {
   });
 
   it('refuses a reused code and revokes what it issued', async () => {
-    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, { vtr: '["P0.Cp.Cd"]' });
+    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, {
+      vtr: '["P0.Cp.Cd"]',
+    });
     const first = await exchangeCode(service.app, demo, cb.code!);
     expect(first.status).toBe(200);
     const again = await exchangeCode(service.app, demo, cb.code!);
     expect(again.status).toBe(400);
     expect(again.body.error).toBe('invalid_grant');
-    const ui = await service.app.inject({ method: 'GET', url: '/userinfo', headers: { authorization: `Bearer ${String(first.body.access_token)}` } });
+    const ui = await service.app.inject({
+      method: 'GET',
+      url: '/userinfo',
+      headers: { authorization: `Bearer ${String(first.body.access_token)}` },
+    });
     expect(ui.statusCode).toBe(401);
     expect(ui.headers['www-authenticate']).toContain('error="invalid_token"');
   });
 
   it('binds the code to its redirect URI', async () => {
-    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, { vtr: '["P0.Cp.Cd"]' });
-    const res = await exchangeCode(service.app, demo, cb.code!, { redirect_uri: 'http://localhost:3001/other' });
+    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, {
+      vtr: '["P0.Cp.Cd"]',
+    });
+    const res = await exchangeCode(service.app, demo, cb.code!, {
+      redirect_uri: 'http://localhost:3001/other',
+    });
     expect(res.body.error).toBe('invalid_grant');
   });
 
@@ -210,9 +286,13 @@ describe('the code flow', () => {
     const missing = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, params);
     expect((await exchangeCode(service.app, demo, missing.code!)).body.error).toBe('invalid_grant');
     const wrong = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, params);
-    expect((await exchangeCode(service.app, demo, wrong.code!, { code_verifier: pkce().verifier })).body.error).toBe('invalid_grant');
+    expect(
+      (await exchangeCode(service.app, demo, wrong.code!, { code_verifier: pkce().verifier })).body.error,
+    ).toBe('invalid_grant');
     const right = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, params);
-    expect((await exchangeCode(service.app, demo, right.code!, { code_verifier: verifier })).status).toBe(200);
+    expect((await exchangeCode(service.app, demo, right.code!, { code_verifier: verifier })).status).toBe(
+      200,
+    );
   });
 });
 
@@ -230,7 +310,11 @@ describe('authorization request rules', () => {
   });
 
   it('never redirects to an unknown client or a redirect URI that differs by one character', async () => {
-    for (const params of [{ client_id: 'no-such-client' }, { redirect_uri: 'http://localhost:3001/callbacK' }, { redirect_uri: 'http://localhost:3001/callback?x=1' }]) {
+    for (const params of [
+      { client_id: 'no-such-client' },
+      { redirect_uri: 'http://localhost:3001/callbacK' },
+      { redirect_uri: 'http://localhost:3001/callback?x=1' },
+    ]) {
       const res = await service.app.inject({ method: 'GET', url: authorizeUrl(demo, params).url });
       expect(res.statusCode).toBe(400);
       expect(res.headers.location).toBeUndefined();
@@ -241,14 +325,29 @@ describe('authorization request rules', () => {
 
   it('answers bad requests with the OAuth error at the redirect URI', async () => {
     // A response type that implies the fragment gets its error in the fragment.
-    const token = await service.app.inject({ method: 'GET', url: authorizeUrl(demo, { response_type: 'token' }).url });
+    const token = await service.app.inject({
+      method: 'GET',
+      url: authorizeUrl(demo, { response_type: 'token' }).url,
+    });
     const fragment = new URLSearchParams(new URL(token.headers.location as string).hash.slice(1));
     expect(fragment.get('error')).toBe('unsupported_response_type');
-    expect((await authorizeError(authorizeUrl(demo, { scope: 'openid delegations' }).url)).get('error')).toBe('invalid_scope');
-    expect((await authorizeError(authorizeUrl(demo, { scope: 'openid profile basic_demographics' }).url)).get('error')).toBe('invalid_scope');
-    expect((await authorizeError(authorizeUrl(demo, { vtr: 'P9.Cp.Cd' }).url)).get('error')).toBe('invalid_request');
-    expect((await authorizeError(authorizeUrl(demo, { vtr: '["P7.Cp"]' }).url)).get('error')).toBe('invalid_request');
-    expect((await authorizeError(authorizeUrl(demo, { allow_registration: 'maybe' }).url)).get('error')).toBe('invalid_request');
+    expect((await authorizeError(authorizeUrl(demo, { scope: 'openid delegations' }).url)).get('error')).toBe(
+      'invalid_scope',
+    );
+    expect(
+      (await authorizeError(authorizeUrl(demo, { scope: 'openid profile basic_demographics' }).url)).get(
+        'error',
+      ),
+    ).toBe('invalid_scope');
+    expect((await authorizeError(authorizeUrl(demo, { vtr: 'P9.Cp.Cd' }).url)).get('error')).toBe(
+      'invalid_request',
+    );
+    expect((await authorizeError(authorizeUrl(demo, { vtr: '["P7.Cp"]' }).url)).get('error')).toBe(
+      'invalid_request',
+    );
+    expect((await authorizeError(authorizeUrl(demo, { allow_registration: 'maybe' }).url)).get('error')).toBe(
+      'invalid_request',
+    );
   });
 
   it('rejects a vtr the supplier is not allowed, and filters the default vtr to what it is allowed', async () => {
@@ -257,7 +356,10 @@ describe('authorization request rules', () => {
     // The default P9 list has nothing this supplier may ask for.
     const d = await authorizeError(authorizeUrl(restricted, { scope: 'openid' }).url);
     expect(d.get('error')).toBe('invalid_request');
-    const ok = await service.app.inject({ method: 'GET', url: authorizeUrl(restricted, { scope: 'openid', vtr: '["P5.Cp.Cd"]' }).url });
+    const ok = await service.app.inject({
+      method: 'GET',
+      url: authorizeUrl(restricted, { scope: 'openid', vtr: '["P5.Cp.Cd"]' }).url,
+    });
     expect(ok.headers.location).toMatch(/^\/interaction\//);
   });
 
@@ -289,7 +391,9 @@ describe('authorization request rules', () => {
 
   it('hides "create an NHS login" when allow_registration=false', async () => {
     const browser = new TestBrowser(service.app);
-    const hidden = await browser.follow(authorizeUrl(demo, { allow_registration: 'false', vtr: '["P0.Cp.Cd"]' }).url);
+    const hidden = await browser.follow(
+      authorizeUrl(demo, { allow_registration: 'false', vtr: '["P0.Cp.Cd"]' }).url,
+    );
     expect(hidden.body).not.toContain('Create an NHS login');
     const shown = await new TestBrowser(service.app).follow(authorizeUrl(demo, { vtr: '["P0.Cp.Cd"]' }).url);
     expect(shown.body).toContain('Create an NHS login');
@@ -298,12 +402,21 @@ describe('authorization request rules', () => {
 
 describe('client authentication at /token', () => {
   async function freshCode(s: TestSupplier = demo): Promise<string> {
-    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), s, P0, { vtr: '["P0.Cp.Cd"]', scope: 'openid' });
+    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), s, P0, {
+      vtr: '["P0.Cp.Cd"]',
+      scope: 'openid',
+    });
     return cb.code!;
   }
 
   it('checks a PEM-registered key whatever kid the assertion carries', async () => {
-    const res = await exchangeCode(service.app, demo, await freshCode(), {}, await clientAssertion(demo, TOKEN_URL, { kid: 'suppliers-own-kid-2024' }));
+    const res = await exchangeCode(
+      service.app,
+      demo,
+      await freshCode(),
+      {},
+      await clientAssertion(demo, TOKEN_URL, { kid: 'suppliers-own-kid-2024' }),
+    );
     expect(res.status).toBe(200);
   });
 
@@ -324,7 +437,16 @@ describe('client authentication at /token', () => {
   it('refuses an unsigned assertion (alg none)', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
-    const payload = Buffer.from(JSON.stringify({ iss: demo.clientId, sub: demo.clientId, aud: TOKEN_URL, jti: 'x1', iat: now, exp: now + 60 })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({
+        iss: demo.clientId,
+        sub: demo.clientId,
+        aud: TOKEN_URL,
+        jti: 'x1',
+        iat: now,
+        exp: now + 60,
+      }),
+    ).toString('base64url');
     const res = await exchangeCode(service.app, demo, await freshCode(), {}, `${header}.${payload}.`);
     expect(res.body.error).toBe('invalid_client');
   });
@@ -338,14 +460,31 @@ describe('client authentication at /token', () => {
 
   it('refuses client secrets and public clients', async () => {
     const code = await freshCode();
-    const secret = await tokenRequest(service.app, { grant_type: 'authorization_code', code, redirect_uri: demo.redirectUri, client_id: demo.clientId, client_secret: 'x' });
+    const secret = await tokenRequest(service.app, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: demo.redirectUri,
+      client_id: demo.clientId,
+      client_secret: 'x',
+    });
     expect(secret.body.error).toBe('invalid_client');
-    const none = await tokenRequest(service.app, { grant_type: 'authorization_code', code, redirect_uri: demo.redirectUri, client_id: demo.clientId });
+    const none = await tokenRequest(service.app, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: demo.redirectUri,
+      client_id: demo.clientId,
+    });
     expect(none.body.error).toBe('invalid_client');
   });
 
   it('accepts RS256 from a supplier allowed it', async () => {
-    const res = await exchangeCode(service.app, rs256, await freshCode(rs256), {}, await clientAssertion(rs256, TOKEN_URL, { alg: 'RS256' }));
+    const res = await exchangeCode(
+      service.app,
+      rs256,
+      await freshCode(rs256),
+      {},
+      await clientAssertion(rs256, TOKEN_URL, { alg: 'RS256' }),
+    );
     expect(res.status).toBe(200);
   });
 });
@@ -353,13 +492,21 @@ describe('client authentication at /token', () => {
 describe('/userinfo', () => {
   let accessToken: string;
   beforeAll(async () => {
-    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, { vtr: '["P0.Cp.Cd"]', scope: 'openid email client_metadata' });
+    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, {
+      vtr: '["P0.Cp.Cd"]',
+      scope: 'openid email client_metadata',
+    });
     accessToken = (await exchangeCode(service.app, demo, cb.code!)).body.access_token as string;
   });
   const get = (authorization?: string) =>
     service.app.inject({ method: 'GET', url: '/userinfo', headers: authorization ? { authorization } : {} });
   const patch = (body: unknown, token = accessToken) =>
-    service.app.inject({ method: 'PATCH', url: '/userinfo', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+    service.app.inject({
+      method: 'PATCH',
+      url: '/userinfo',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
 
   it('answers missing and bad tokens with the exact errors', async () => {
     const none = await get();
@@ -367,7 +514,9 @@ describe('/userinfo', () => {
     expect(none.json()).toMatchObject({ error: 'invalid_request' });
     const garbage = await get('Bearer not.a.token');
     expect(garbage.statusCode).toBe(401);
-    expect(garbage.headers['www-authenticate']).toMatch(/^Bearer realm="http:\/\/localhost:3000", error="invalid_token"/);
+    expect(garbage.headers['www-authenticate']).toMatch(
+      /^Bearer realm="http:\/\/localhost:3000", error="invalid_token"/,
+    );
     const forged = await new SignJWT({ scope: 'openid email', jti: 'x' })
       .setProtectedHeader({ alg: 'RS512' })
       .setIssuer(ISSUER)
@@ -379,21 +528,29 @@ describe('/userinfo', () => {
   });
 
   it('keeps the supplier’s client_user_metadata: default, set, cleared, regenerated', async () => {
-    const initial = (await get(`Bearer ${accessToken}`)).json() as Record<string, string>;
+    const initial = (await get(`Bearer ${accessToken}`)).json<Record<string, string>>();
     expect(initial.client_user_metadata).toMatch(/^[A-Za-z0-9_-]{200,}$/); // encrypted to the supplier's RSA key
     expect((await patch({ client_user_metadata: 'my-own-id-42' })).statusCode).toBe(204);
-    expect(((await get(`Bearer ${accessToken}`)).json() as Record<string, string>).client_user_metadata).toBe('my-own-id-42');
+    expect((await get(`Bearer ${accessToken}`)).json<Record<string, string>>().client_user_metadata).toBe(
+      'my-own-id-42',
+    );
     expect((await patch({ client_user_metadata: '' })).statusCode).toBe(204);
-    expect(((await get(`Bearer ${accessToken}`)).json() as Record<string, string>).client_user_metadata).toBeUndefined();
+    expect(
+      (await get(`Bearer ${accessToken}`)).json<Record<string, string>>().client_user_metadata,
+    ).toBeUndefined();
     expect((await patch({ client_user_metadata: 'auto' })).statusCode).toBe(204);
-    const regenerated = ((await get(`Bearer ${accessToken}`)).json() as Record<string, string>).client_user_metadata;
+    const regenerated = (await get(`Bearer ${accessToken}`)).json<Record<string, string>>()
+      .client_user_metadata;
     expect(regenerated).not.toBe(initial.client_user_metadata);
     expect((await patch({ client_user_metadata: 'x'.repeat(1025) })).statusCode).toBe(400);
     expect((await patch({ wrong: 1 })).json()).toMatchObject({ error: 'invalid_request' });
   });
 
   it('refuses metadata changes without the client_metadata scope', async () => {
-    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, { vtr: '["P0.Cp.Cd"]', scope: 'openid email' });
+    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, {
+      vtr: '["P0.Cp.Cd"]',
+      scope: 'openid email',
+    });
     const token = (await exchangeCode(service.app, demo, cb.code!)).body.access_token as string;
     const res = await patch({ client_user_metadata: 'x' }, token);
     expect(res.statusCode).toBe(403);

@@ -4,7 +4,12 @@
 // (back-off). Counters live in memory for a single embedded instance, or in
 // Redis when several instances share them; if Redis cannot be reached the
 // limit fails closed: no answer means no attempt.
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
 
 export interface LimitRule {
@@ -57,9 +62,15 @@ export function createRateLimits(
   options: { redis?: Redis; onStoreError?: (e: unknown) => void; overrides?: LimitOverrides } = {},
 ): RateLimits {
   const rules = Object.fromEntries(
-    (Object.entries(RATE_LIMITS) as [LimitName, LimitRule][]).map(([name, rule]) => [name, { ...rule, ...options.overrides?.[name] }]),
+    (Object.entries(RATE_LIMITS) as [LimitName, LimitRule][]).map(([name, rule]) => [
+      name,
+      { ...rule, ...options.overrides?.[name] },
+    ]),
   ) as Record<LimitName, LimitRule>;
-  const make = (keyPrefix: string, rule: { points: number; duration: number; blockDuration?: number }): RateLimiterAbstract =>
+  const make = (
+    keyPrefix: string,
+    rule: { points: number; duration: number; blockDuration?: number },
+  ): RateLimiterAbstract =>
     options.redis
       ? new RateLimiterRedis({ storeClient: options.redis, keyPrefix: `rl:${keyPrefix}`, ...rule })
       : new RateLimiterMemory({ keyPrefix, ...rule });

@@ -21,7 +21,11 @@ const GENESIS = '0'.repeat(64);
 /** Arbitrary constant naming the advisory lock that serialises appends. */
 const CHAIN_LOCK = 7_340_001;
 
-function entryHash(prev: string, at: string, e: Required<Omit<AuditEntry, 'details'>> & { details: unknown }): string {
+function entryHash(
+  prev: string,
+  at: string,
+  e: Required<Omit<AuditEntry, 'details'>> & { details: unknown },
+): string {
   return createHash('sha256')
     .update(canonicalJson([prev, at, e.code, e.accountId, e.clientId, e.ip, e.details]))
     .digest('hex');
@@ -46,7 +50,12 @@ export function createAuditLog(db: Db): AuditLog {
       await db.transaction().execute(async (trx) => {
         // One writer at a time, or two entries would chain to the same predecessor.
         await sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(trx);
-        const last = await trx.selectFrom('audit_events').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
+        const last = await trx
+          .selectFrom('audit_events')
+          .select('hash')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
         const prev = last?.hash ?? GENESIS;
         const atDate = new Date();
         const at = atDate.toISOString();

@@ -8,6 +8,8 @@ export type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 export interface Parsed {
   values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   positionals: string[];
+  /** Options in the order typed, for flags whose values are combined (--scope with --scopes). */
+  options: { name: string; value: string | undefined }[];
 }
 
 /** Thrown for a mistake in how the command was typed; run.ts prints it and exits 2. */
@@ -22,7 +24,12 @@ export function parseFlags(
 ): Parsed {
   let parsed: Parsed;
   try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true }) as Parsed;
+    const result = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
+    parsed = {
+      values: result.values as Parsed['values'],
+      positionals: result.positionals,
+      options: result.tokens.flatMap((t) => (t.kind === 'option' ? [{ name: t.name, value: t.value }] : [])),
+    };
   } catch (error) {
     throw new UsageError(plainParseError(error));
   }
@@ -73,7 +80,11 @@ export function positiveInteger(value: string, flagName: string): number {
   return Number(value);
 }
 
-export function usageFailed(ctx: CliContext, message: string, hint = 'Run `npm run cli help` for usage.'): number {
+export function usageFailed(
+  ctx: CliContext,
+  message: string,
+  hint = 'Run `npm run cli help` for usage.',
+): number {
   ctx.err(message);
   ctx.err(hint);
   return EXIT_USAGE;

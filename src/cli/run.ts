@@ -30,7 +30,9 @@ export const COMMANDS: Record<string, Command> = {
   'audit verify': auditVerify,
 };
 
-const SUBCOMMAND_GROUPS = new Set(Object.keys(COMMANDS).flatMap((k) => (k.includes(' ') ? [k.split(' ')[0]] : [])));
+const SUBCOMMAND_GROUPS = new Set(
+  Object.keys(COMMANDS).flatMap((k) => (k.includes(' ') ? [k.split(' ')[0]] : [])),
+);
 
 export type Resolved =
   | { kind: 'run'; name: string; run: Command; args: string[] }

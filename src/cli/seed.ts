@@ -10,7 +10,10 @@ import type { Sealer } from '../store/encryption.js';
 import { findSupplier, saveSupplier } from '../store/suppliers.js';
 
 /** Committed with the demo supplier; for local use only (see demo-supplier/keys/README.md). */
-const DEMO_SUPPLIER_PUBLIC_KEY_PATH = new URL('../../demo-supplier/keys/demo-supplier-public.pem', import.meta.url);
+const DEMO_SUPPLIER_PUBLIC_KEY_PATH = new URL(
+  '../../demo-supplier/keys/demo-supplier-public.pem',
+  import.meta.url,
+);
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 

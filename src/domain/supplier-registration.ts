@@ -55,7 +55,10 @@ export function checkAllowedVectors(vectors: readonly string[]): Result<string[]
 
 export function checkAssertionAlgs(algs: readonly string[]): Result<string[], string> {
   const bad = algs.filter((a) => !(EXTRA_ASSERTION_ALGS as readonly string[]).includes(a));
-  if (bad.length) return err(`Unsupported client assertion algorithms: ${bad.join(', ')} (allowed: ${EXTRA_ASSERTION_ALGS.join(', ')})`);
+  if (bad.length)
+    return err(
+      `Unsupported client assertion algorithms: ${bad.join(', ')} (allowed: ${EXTRA_ASSERTION_ALGS.join(', ')})`,
+    );
   return ok([...new Set(algs)]);
 }
 

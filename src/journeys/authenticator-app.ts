@@ -11,7 +11,13 @@ export function newAuthenticatorSecret(): string {
 }
 
 export function authenticatorUri(secretBase32: string, email: string, issuerName = 'NHS login'): string {
-  return new TOTP({ issuer: issuerName, label: email, secret: Secret.fromBase32(secretBase32), period: PERIOD, digits: 6 }).toString();
+  return new TOTP({
+    issuer: issuerName,
+    label: email,
+    secret: Secret.fromBase32(secretBase32),
+    period: PERIOD,
+    digits: 6,
+  }).toString();
 }
 
 /** Returns the time step the code belongs to, or undefined when it is wrong or already used. */
@@ -33,5 +39,7 @@ export function checkAuthenticatorCode(
 
 /** The current code, for tests and for showing that setup worked. */
 export function currentAuthenticatorCode(secretBase32: string, now = Date.now()): string {
-  return new TOTP({ secret: Secret.fromBase32(secretBase32), period: PERIOD, digits: 6 }).generate({ timestamp: now });
+  return new TOTP({ secret: Secret.fromBase32(secretBase32), period: PERIOD, digits: 6 }).generate({
+    timestamp: now,
+  });
 }

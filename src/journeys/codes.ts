@@ -35,17 +35,15 @@ export const CODE_MESSAGES: Record<CheckProblem, string> = {
   too_many: 'You have entered the wrong code too many times. Request a new code',
 };
 
-/**
- * The journey's pending code, only if it was sent where this step expects.
- * One journey can hold a code from another step (registration, a reset), and
- * a code sent to one address must never pass a step about another.
- */
-export function pendingCodeFor(
+/** The journey's pending code, only if it was sent where a step expects. */
+function pendingCodeFor(
   pending: PendingCode | undefined,
   channel: PendingCode['channel'],
   recipient: string,
 ): PendingCode | undefined {
-  return pending && pending.channel === channel && pending.recipient.toLowerCase() === recipient.toLowerCase() ? pending : undefined;
+  return pending && pending.channel === channel && pending.recipient.toLowerCase() === recipient.toLowerCase()
+    ? pending
+    : undefined;
 }
 
 export function createCodeService(deps: CodeDeps) {
@@ -79,7 +77,12 @@ export function createCodeService(deps: CodeDeps) {
       if (limited) return err(limited);
       const code = generateCode();
       await deps.notifier.send(options.insteadSend ?? { type: 'email-code', to, code, purpose });
-      await deps.audit.record({ code: AUDIT_EVENTS.CODE_SENT, accountId: options.accountId, ip, details: { channel: 'email', purpose } });
+      await deps.audit.record({
+        code: AUDIT_EVENTS.CODE_SENT,
+        accountId: options.accountId,
+        ip,
+        details: { channel: 'email', purpose },
+      });
       return ok({
         channel: 'email',
         recipient: to,
@@ -106,22 +109,31 @@ export function createCodeService(deps: CodeDeps) {
     },
 
     /**
-     * Checks a typed code against the pending one. `pending.attempts` is
+     * Checks a typed code against the pending one, which must have been sent
+     * on `expect.channel` to `expect.recipient` (one journey can hold a code
+     * from another step; it must never pass this one). `pending.attempts` is
      * increased in place on a wrong guess; the caller saves the journey.
-     * `subject` names who is guessing (account id or the address being
-     * registered) for the limit across codes.
+     * `expect.subject` names who is guessing (account id or the address
+     * being registered) for the limit across codes.
      */
     async check(
-      pending: PendingCode | undefined,
+      journeyCode: PendingCode | undefined,
       input: string,
-      subject: string,
-      ip: string,
-      accountId?: string,
+      expect: {
+        channel: PendingCode['channel'];
+        recipient: string;
+        subject: string;
+        ip: string;
+        accountId?: string | undefined;
+      },
     ): Promise<Result<void, CheckProblem>> {
+      const { subject, ip, accountId } = expect;
+      const pending = pendingCodeFor(journeyCode, expect.channel, expect.recipient);
       const typed = input.replace(/\s+/g, '');
       if (!/^\d{6}$/.test(typed)) return err('format');
       if (!pending) return err('expired');
-      if ((await deps.limits.check('codeFailuresPerSubject', subject)).allowed === false) return err('too_many');
+      if ((await deps.limits.check('codeFailuresPerSubject', subject)).allowed === false)
+        return err('too_many');
       if (pending.attempts >= MAX_CODE_ATTEMPTS) return err('too_many');
       if (Date.now() > pending.expiresAt) return err('expired');
       if (pending.hash !== 'none' && codeMatches(typed, pending.hash, deps.codePepper)) {
@@ -136,7 +148,8 @@ export function createCodeService(deps: CodeDeps) {
         ip,
         details: { channel: pending.channel, attempts: pending.attempts },
       });
-      if (!d.allowed || d.retryAfterSeconds > 0 || pending.attempts >= MAX_CODE_ATTEMPTS) return err('too_many');
+      if (!d.allowed || d.retryAfterSeconds > 0 || pending.attempts >= MAX_CODE_ATTEMPTS)
+        return err('too_many');
       return err('wrong');
     },
   };

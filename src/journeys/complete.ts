@@ -37,7 +37,12 @@ export function levelTooLow(state: JourneyState): ProofingLevel | undefined {
 }
 
 /** Renders a journey page; when the page's form may end at the supplier, its redirect URI is allowed as a form target. */
-export function renderJourney(reply: FastifyReply, journey: Journey | undefined, template: string, context: Record<string, unknown>): string {
+export function renderJourney(
+  reply: FastifyReply,
+  journey: Journey | undefined,
+  template: string,
+  context: Record<string, unknown>,
+): string {
   const redirectUri = journey?.state.interaction?.redirectUri;
   if (redirectUri) allowFormActionTo(reply, [redirectUri]);
   return render(reply, template, { interaction: journey?.state.interaction, ...context });
@@ -63,7 +68,11 @@ export async function finishSignIn(
   if (!interaction) {
     delete state.signIn;
     await deps.journeys.save(reply, journey, state);
-    await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_COMPLETE, accountId: signIn.accountId, ip: request.ip });
+    await deps.audit.record({
+      code: AUDIT_EVENTS.SIGN_IN_COMPLETE,
+      accountId: signIn.accountId,
+      ip: request.ip,
+    });
     return reply.redirect('/account', 303);
   }
   const provider = deps.provider();

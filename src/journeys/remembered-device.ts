@@ -13,7 +13,10 @@ const digest = (token: string) => createHash('sha256').update(token).digest('bas
 export async function rememberDevice(db: Db, reply: FastifyReply, accountId: string): Promise<void> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + REMEMBER_DAYS * 24 * 60 * 60 * 1000);
-  await db.insertInto('remembered_devices').values({ id: digest(token), account_id: accountId, expires_at: expiresAt }).execute();
+  await db
+    .insertInto('remembered_devices')
+    .values({ id: digest(token), account_id: accountId, expires_at: expiresAt })
+    .execute();
   void reply.setCookie(DEVICE_COOKIE, token, {
     path: '/',
     httpOnly: true,
@@ -23,7 +26,11 @@ export async function rememberDevice(db: Db, reply: FastifyReply, accountId: str
   });
 }
 
-export async function isRememberedDevice(db: Db, request: FastifyRequest, accountId: string): Promise<boolean> {
+export async function isRememberedDevice(
+  db: Db,
+  request: FastifyRequest,
+  accountId: string,
+): Promise<boolean> {
   const token = request.cookies[DEVICE_COOKIE];
   if (!token) return false;
   const row = await db

@@ -73,7 +73,7 @@ export function createJourneyStore(db: Db) {
         .where('id', '=', unsigned.value)
         .where('expires_at', '>', new Date())
         .executeTakeFirst();
-      return row ? { id: unsigned.value, state: row.data as JourneyState } : undefined;
+      return row ? { id: unsigned.value, state: row.data } : undefined;
     },
 
     /** Saves the state (a new journey when `journey` is undefined) and sets the cookie. */

@@ -35,12 +35,16 @@ interface TokenLike {
 /** Records go through the provider's own AccessToken adapter, so its revokeByGrantId removes them. */
 export type AdapterFactory = (name: string) => Adapter;
 
-export function customizeAccessToken(deps: { db: Db; sealer: Sealer; issuer: string; adapter: AdapterFactory }) {
+export function customizeAccessToken(deps: {
+  db: Db;
+  sealer: Sealer;
+  issuer: string;
+  adapter: AdapterFactory;
+}) {
   return async (ctx: KoaContextWithOIDC, token: unknown, jwt: JwtParts): Promise<void> => {
     const t = token as TokenLike;
     const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as
-      | { acr?: string; authTime?: number }
-      | undefined;
+      { acr?: string; authTime?: number } | undefined;
     jwt.header = { typ: 'JWT' };
     const p = jwt.payload;
     delete p.client_id;
@@ -49,7 +53,8 @@ export function customizeAccessToken(deps: { db: Db; sealer: Sealer; issuer: str
     p.vtm = trustmarkUrl(deps.issuer);
     if (t.accountId && (t.scope ?? '').split(' ').includes('profile')) {
       const account = await findAccountById(deps.db, t.accountId);
-      if (account?.nhs_number && account.proofing_level !== 'P0') p.nhs_number = deps.sealer.open(account.nhs_number);
+      if (account?.nhs_number && account.proofing_level !== 'P0')
+        p.nhs_number = deps.sealer.open(account.nhs_number);
     }
     if (t.accountId && t.clientId && t.grantId) {
       const record: AccessTokenRecord = {
@@ -60,7 +65,9 @@ export function customizeAccessToken(deps: { db: Db; sealer: Sealer; issuer: str
       };
       const exp = typeof p.exp === 'number' ? p.exp : Math.floor(Date.now() / 1000) + 300;
       const ttl = Math.max(1, exp - Math.floor(Date.now() / 1000));
-      await deps.adapter('AccessToken').upsert(String(p.jti ?? t.jti), record as never, ttl);
+      await deps
+        .adapter('AccessToken')
+        .upsert(typeof p.jti === 'string' ? p.jti : t.jti, record as never, ttl);
     }
   };
 }

@@ -18,7 +18,11 @@ export interface ProviderAccount extends OidcAccount {
   proofingLevel: ProofingLevel;
 }
 
-export function personFromAccount(a: Account, sealer: Sealer, clientUserMetadata?: string): PersonClaimsSource {
+export function personFromAccount(
+  a: Account,
+  sealer: Sealer,
+  clientUserMetadata?: string,
+): PersonClaimsSource {
   return {
     sub: a.id,
     proofing_level: a.proofing_level,
@@ -63,11 +67,18 @@ export function createFindAccount(deps: { db: Db; sealer: Sealer; issuer: string
         const claims = claimsFor(personFromAccount(row, deps.sealer), scope.split(' '));
         if (use !== 'id_token') return { ...claims, sub: row.id };
         const idClaims: Record<string, unknown> = { sub: row.id };
-        for (const [name, value] of Object.entries(claims)) if (ID_TOKEN_CLAIMS.has(name)) idClaims[name] = value;
+        for (const [name, value] of Object.entries(claims))
+          if (ID_TOKEN_CLAIMS.has(name)) idClaims[name] = value;
         const jti = randomUUID();
         const clientId = ctx.oidc.client?.clientId;
         if (clientId) {
-          const record: IssuedIdToken = { accountId: row.id, clientId, acr: token?.acr, amr: token?.amr, authTime: token?.authTime };
+          const record: IssuedIdToken = {
+            accountId: row.id,
+            clientId,
+            acr: token?.acr,
+            amr: token?.amr,
+            authTime: token?.authTime,
+          };
           await deps.adapter(ISSUED_ID_TOKEN).upsert(jti, record as never, ID_TOKEN_LIFETIME_SECONDS);
         }
         return { ...idClaims, sub: row.id, jti, vot: token?.acr, vtm: trustmarkUrl(deps.issuer) };

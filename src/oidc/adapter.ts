@@ -23,7 +23,8 @@ export class DbAdapter implements Adapter {
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-    if (this.name === 'Client') throw new Error('suppliers are managed with the CLI, not through the provider');
+    if (this.name === 'Client')
+      throw new Error('suppliers are managed with the CLI, not through the provider');
     const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
     const row = {
       id,
@@ -53,8 +54,12 @@ export class DbAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (this.name === 'Client') {
-      const supplier = await this.db.selectFrom('suppliers').selectAll().where('client_id', '=', id).executeTakeFirst();
-      return supplier ? (supplierToClientMetadata(supplier) as AdapterPayload) : undefined;
+      const supplier = await this.db
+        .selectFrom('suppliers')
+        .selectAll()
+        .where('client_id', '=', id)
+        .executeTakeFirst();
+      return supplier ? supplierToClientMetadata(supplier) : undefined;
     }
     return this.findBy('id', id);
   }
@@ -88,7 +93,10 @@ export class DbAdapter implements Adapter {
       .execute();
   }
 
-  private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+  private async findBy(
+    column: 'id' | 'uid' | 'user_code',
+    value: string,
+  ): Promise<AdapterPayload | undefined> {
     const row = await this.db
       .selectFrom('oidc_payloads')
       .select(['payload', 'consumed_at'])

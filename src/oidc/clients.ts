@@ -13,7 +13,9 @@ const FIXED_METADATA = {
   application_type: 'web',
 } as const;
 
-export function supplierToClientMetadata(s: Pick<Supplier, 'client_id' | 'name' | 'metadata'>): Record<string, unknown> {
+export function supplierToClientMetadata(
+  s: Pick<Supplier, 'client_id' | 'name' | 'metadata'>,
+): Record<string, unknown> {
   const m = s.metadata;
   return {
     ...FIXED_METADATA,
@@ -23,7 +25,9 @@ export function supplierToClientMetadata(s: Pick<Supplier, 'client_id' | 'name' 
     scope: m.scope,
     ...(m.jwks ? { jwks: m.jwks } : {}),
     ...(m.jwks_uri ? { jwks_uri: m.jwks_uri } : {}),
-    ...(m.post_logout_redirect_uris?.length ? { post_logout_redirect_uris: m.post_logout_redirect_uris } : {}),
+    ...(m.post_logout_redirect_uris?.length
+      ? { post_logout_redirect_uris: m.post_logout_redirect_uris }
+      : {}),
     ...(m.backchannel_logout_uri
       ? { backchannel_logout_uri: m.backchannel_logout_uri, backchannel_logout_session_required: true }
       : {}),
@@ -34,7 +38,12 @@ export function supplierToClientMetadata(s: Pick<Supplier, 'client_id' | 'name' 
   };
 }
 
-export const EXTRA_CLIENT_METADATA = ['allowed_vtr', 'sso_partners', 'client_assertion_algs', 'sandpit'] as const;
+export const EXTRA_CLIENT_METADATA = [
+  'allowed_vtr',
+  'sso_partners',
+  'client_assertion_algs',
+  'sandpit',
+] as const;
 
 /**
  * Reads a supplier's public key (PEM: SPKI, PKCS#1 or an X.509 certificate)
@@ -60,7 +69,7 @@ export function publicKeyToJwk(pem: string): Result<JsonWebKey, string> {
 }
 
 interface KeyStoreLike {
-  selectForVerify(options: { alg?: string; kid?: string }): { kid?: string }[];
+  selectForVerify: (this: KeyStoreLike, options: { alg?: string; kid?: string }) => { kid?: string }[];
 }
 
 /**

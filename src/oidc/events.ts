@@ -33,17 +33,35 @@ export function auditProviderEvents(provider: Provider, audit: AuditLog, log: Lo
   };
 
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
-    const grantType = String((ctx.oidc.params as Record<string, unknown>).grant_type ?? '');
-    record(ctx, grantType === 'refresh_token' ? AUDIT_EVENTS.TOKEN_REFRESHED : AUDIT_EVENTS.TOKEN_ISSUED, { grantType });
+    const raw = (ctx.oidc.params as Record<string, unknown>).grant_type;
+    const grantType = typeof raw === 'string' ? raw : '';
+    record(ctx, grantType === 'refresh_token' ? AUDIT_EVENTS.TOKEN_REFRESHED : AUDIT_EVENTS.TOKEN_ISSUED, {
+      grantType,
+    });
   });
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: OidcError) => {
     const reused = /already (consumed|used)/.test(err.error_description ?? '');
-    const code = err.error === 'invalid_client' ? AUDIT_EVENTS.CLIENT_AUTH_FAILED : reused ? AUDIT_EVENTS.CODE_REUSED : AUDIT_EVENTS.AUTHORIZATION_ERROR;
-    record(ctx, code, { endpoint: 'token', error: err.error, detail: err.error_detail ?? err.error_description });
+    const code =
+      err.error === 'invalid_client'
+        ? AUDIT_EVENTS.CLIENT_AUTH_FAILED
+        : reused
+          ? AUDIT_EVENTS.CODE_REUSED
+          : AUDIT_EVENTS.AUTHORIZATION_ERROR;
+    record(ctx, code, {
+      endpoint: 'token',
+      error: err.error,
+      detail: err.error_detail ?? err.error_description,
+    });
   });
   provider.on('authorization.error', (ctx: KoaContextWithOIDC, err: OidcError) => {
-    record(ctx, AUDIT_EVENTS.AUTHORIZATION_ERROR, { endpoint: 'authorize', error: err.error, detail: err.error_description });
+    record(ctx, AUDIT_EVENTS.AUTHORIZATION_ERROR, {
+      endpoint: 'authorize',
+      error: err.error,
+      detail: err.error_description,
+    });
   });
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => record(ctx, AUDIT_EVENTS.SIGNED_OUT));
-  provider.on('server_error', (_ctx: KoaContextWithOIDC, err: unknown) => log.error({ err }, 'oidc-provider server error'));
+  provider.on('server_error', (_ctx: KoaContextWithOIDC, err: unknown) =>
+    log.error({ err }, 'oidc-provider server error'),
+  );
 }

@@ -37,9 +37,13 @@ export function providerHandle(initial: Provider): ProviderHandle {
   } as ProviderHandle & { callback: ReturnType<Provider['callback']> };
 }
 
-export async function mountProvider(app: FastifyInstance, handle: ProviderHandle, options: { issuer: string }): Promise<void> {
+export async function mountProvider(
+  app: FastifyInstance,
+  handle: ProviderHandle,
+  options: { issuer: string },
+): Promise<void> {
   const issuer = new URL(options.issuer);
-  await app.register(async (scope) => {
+  await app.register((scope, _options, done) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
     for (const url of PROVIDER_ROUTES) {
@@ -60,5 +64,6 @@ export async function mountProvider(app: FastifyInstance, handle: ProviderHandle
         },
       });
     }
+    done();
   });
 }

@@ -28,7 +28,7 @@ function session(ctx: KoaContextWithOIDC) {
 function state(ctx: KoaContextWithOIDC) {
   const acct = account(ctx);
   return {
-    level: acct?.proofingLevel ?? ('P0' as ProofingLevel),
+    level: acct?.proofingLevel ?? 'P0',
     credentials: sessionCredentials(session(ctx).amr),
   };
 }

@@ -7,7 +7,13 @@ import type { Views } from '../web/views.js';
 type RenderError = NonNullable<Configuration['renderError']>;
 type RpLogout = NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>;
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 
 export function providerPages(views: Views): {
@@ -31,9 +37,15 @@ export function providerPages(views: Views): {
     logoutSource(ctx, form) {
       ctx.type = 'html';
       // `form` is oidc-provider's own confirmation form (with its CSRF secret); we wrap it in our page.
-      const submit = form.replace('</form>', '<button class="nhsuk-button" type="submit" form="op.logoutForm" name="logout" value="yes">Log out</button></form>');
+      const submit = form.replace(
+        '</form>',
+        '<button class="nhsuk-button" type="submit" form="op.logoutForm" name="logout" value="yes">Log out</button></form>',
+      );
       ctx.body = views
-        .render('error.njk', { pageTitle: 'Log out of NHS login', paragraphs: ['Do you want to log out of NHS login on this device?'] })
+        .render('error.njk', {
+          pageTitle: 'Log out of NHS login',
+          paragraphs: ['Do you want to log out of NHS login on this device?'],
+        })
         .replace('</h1>', `</h1>${submit}`);
     },
     postLogoutSuccessSource(ctx) {
@@ -41,7 +53,11 @@ export function providerPages(views: Views): {
       const name = ctx.oidc.client?.clientName;
       ctx.body = views.render('error.njk', {
         pageTitle: 'You have logged out',
-        paragraphs: [name ? `You have logged out of NHS login and ${escape(name)}.` : 'You have logged out of NHS login.'],
+        paragraphs: [
+          name
+            ? `You have logged out of NHS login and ${escape(name)}.`
+            : 'You have logged out of NHS login.',
+        ],
       });
     },
   };

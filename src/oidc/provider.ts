@@ -49,7 +49,9 @@ export interface ProviderDeps {
   allowLoopbackRequests?: boolean;
   renderError?: Configuration['renderError'];
   logoutSource?: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['logoutSource'];
-  postLogoutSuccessSource?: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['postLogoutSuccessSource'];
+  postLogoutSuccessSource?: NonNullable<
+    NonNullable<Configuration['features']>['rpInitiatedLogout']
+  >['postLogoutSuccessSource'];
 }
 
 function claimsConfig(): Record<string, string[]> {
@@ -83,22 +85,30 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
  */
 function validateNhsLoginRequest(ctx: KoaContextWithOIDC, value: string | undefined): Promise<void> {
   const params = ctx.oidc.params as Record<string, unknown>;
-  if (params.state === undefined || params.state === '') throw new errors.InvalidRequest("missing required parameter 'state'");
-  if (params.nonce === undefined || params.nonce === '') throw new errors.InvalidRequest("missing required parameter 'nonce'");
+  if (params.state === undefined || params.state === '')
+    throw new errors.InvalidRequest("missing required parameter 'state'");
+  if (params.nonce === undefined || params.nonce === '')
+    throw new errors.InvalidRequest("missing required parameter 'nonce'");
   if (value !== undefined && value !== 'true' && value !== 'false') {
     throw new errors.InvalidRequest('allow_registration must be true or false');
   }
-  const combination = checkScopeCombination(String(params.scope ?? '').split(' '));
-  if (!combination.ok) throw new errors.InvalidScope(combination.error, String(params.scope ?? ''));
+  const scope = typeof params.scope === 'string' ? params.scope : '';
+  const combination = checkScopeCombination(scope.split(' '));
+  if (!combination.ok) throw new errors.InvalidScope(combination.error, scope);
   return Promise.resolve();
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
-  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, signed: true };
+  const cookieOptions = {
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: deps.secureCookies,
+    signed: true,
+  };
   const configuration: Configuration = {
     adapter: deps.adapter,
     findAccount: createFindAccount(deps) as Configuration['findAccount'],
-    jwks: { keys: deps.signingKeys as never },
+    jwks: { keys: deps.signingKeys },
     claims: claimsConfig(),
     scopes: [...ALL_SCOPES],
     responseTypes: ['code'],
@@ -126,13 +136,21 @@ export function createProvider(deps: ProviderDeps): Provider {
     allowOmittingSingleRegisteredRedirectUri: false,
     async assertJwtClientAuthClaimsAndHeader(ctx, claims, header, client) {
       const tokenEndpoint = ctx.oidc.urlFor('token');
-      if (claims.aud !== tokenEndpoint && !(Array.isArray(claims.aud) && claims.aud.includes(tokenEndpoint))) {
+      if (
+        claims.aud !== tokenEndpoint &&
+        !(Array.isArray(claims.aud) && claims.aud.includes(tokenEndpoint))
+      ) {
         throw new errors.InvalidClientAuth('audience (aud) must be the token endpoint URL');
       }
       if (claims.sub !== client.clientId) throw new errors.InvalidClientAuth('sub must be the client_id');
-      const allowed = new Set(['RS512', ...((client as unknown as { client_assertion_algs?: string[] }).client_assertion_algs ?? [])]);
+      const allowed = new Set([
+        'RS512',
+        ...((client as unknown as { client_assertion_algs?: string[] }).client_assertion_algs ?? []),
+      ]);
       if (typeof header.alg !== 'string' || !allowed.has(header.alg)) {
-        throw new errors.InvalidClientAuth(`client assertions must be signed with ${[...allowed].join(' or ')}`);
+        throw new errors.InvalidClientAuth(
+          `client assertions must be signed with ${[...allowed].join(' or ')}`,
+        );
       }
       return Promise.resolve();
     },
@@ -183,7 +201,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       // which the provider can only set over https (a plain-http localhost
       // issuer in development gets unprefixed names).
       names: deps.secureCookies
-        ? { session: '__Host-nhsl-session', interaction: '__Secure-nhsl-interaction', resume: '__Secure-nhsl-resume' }
+        ? {
+            session: '__Host-nhsl-session',
+            interaction: '__Secure-nhsl-interaction',
+            resume: '__Secure-nhsl-resume',
+          }
         : { session: 'nhsl-session', interaction: 'nhsl-interaction', resume: 'nhsl-resume' },
       long: cookieOptions,
       short: cookieOptions,
@@ -200,7 +222,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       ? {
           fetch: (url: string | URL | Request, options?: RequestInit) => {
             const target = new URL(url instanceof Request ? url.url : url);
-            if (isLoopbackHost(target.hostname) && options) delete (options as { dispatcher?: unknown }).dispatcher;
+            if (isLoopbackHost(target.hostname) && options)
+              delete (options as { dispatcher?: unknown }).dispatcher;
             return fetch(url, options);
           },
         }
@@ -242,7 +265,8 @@ function installResponseRules(provider: Provider): void {
   const originalFind = provider.Client.find.bind(provider.Client);
   provider.Client.find = async (id: string) => {
     const client = await originalFind(id);
-    if (client) matchKidlessKeysToAnyKid((client as unknown as { asymmetricKeyStore: never }).asymmetricKeyStore);
+    if (client)
+      matchKidlessKeysToAnyKid((client as unknown as { asymmetricKeyStore: never }).asymmetricKeyStore);
     return client;
   };
 }

@@ -7,7 +7,12 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../store/db.js';
 import { DbAdapter } from './adapter.js';
 
-const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+const CONSUMABLE = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
 
 const grantKey = (id: string) => `oidc:grant:${id}`;
 const userCodeKey = (userCode: string) => `oidc:userCode:${userCode}`;
@@ -59,7 +64,10 @@ export class RedisAdapter implements Adapter {
     if (CONSUMABLE.has(this.name)) {
       const data = await this.redis.hgetall(key);
       if (!data.payload) return undefined;
-      return { ...(JSON.parse(data.payload) as AdapterPayload), ...(data.consumed ? { consumed: Number(data.consumed) } : {}) };
+      return {
+        ...(JSON.parse(data.payload) as AdapterPayload),
+        ...(data.consumed ? { consumed: Number(data.consumed) } : {}),
+      };
     }
     const data = await this.redis.get(key);
     return data ? (JSON.parse(data) as AdapterPayload) : undefined;

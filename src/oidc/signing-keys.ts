@@ -21,7 +21,11 @@ async function newSigningKey(): Promise<{ kid: string; jwk: JWK }> {
 
 /** Makes the first signing key if there is none. Safe to call from several instances at once. */
 export async function ensureSigningKey(db: Db, sealer: Sealer): Promise<void> {
-  const active = await db.selectFrom('signing_keys').select('kid').where('status', '=', 'active').executeTakeFirst();
+  const active = await db
+    .selectFrom('signing_keys')
+    .select('kid')
+    .where('status', '=', 'active')
+    .executeTakeFirst();
   if (active) return;
   const { kid, jwk } = await newSigningKey();
   // The unique index on the active key decides the race: one insert wins, the others do nothing.
@@ -50,7 +54,11 @@ export async function signingKeysVersion(db: Db): Promise<string> {
   return rows.map((r) => `${r.kid}:${r.status}`).join(',');
 }
 
-export async function rotateSigningKeys(db: Db, sealer: Sealer, now = new Date()): Promise<{ kid: string; retired: string[] }> {
+export async function rotateSigningKeys(
+  db: Db,
+  sealer: Sealer,
+  now = new Date(),
+): Promise<{ kid: string; retired: string[] }> {
   const { kid, jwk } = await newSigningKey();
   return db.transaction().execute(async (trx) => {
     const retired = await trx
@@ -75,6 +83,6 @@ export async function rotateSigningKeys(db: Db, sealer: Sealer, now = new Date()
 
 export function publicJwks(keys: JWK[]): { keys: JWK[] } {
   return {
-    keys: keys.map(({ kty, n, e, kid, alg, use }) => ({ kty, n, e, kid, alg, use }) as JWK),
+    keys: keys.map(({ kty, n, e, kid, alg, use }) => ({ kty, n, e, kid, alg, use })),
   };
 }

@@ -54,13 +54,15 @@ export function createAssertedLoginIdentityValidator(deps: { audit: AuditLog; ad
       invalid('is not a JWT');
     }
     const { iss, jti, iat, exp, code } = claims as Record<string, unknown>;
-    if (typeof iss !== 'string' || typeof jti !== 'string' || typeof code !== 'string') invalid('must have iss, jti and code');
+    if (typeof iss !== 'string' || typeof jti !== 'string' || typeof code !== 'string')
+      invalid('must have iss, jti and code');
     if (typeof iat !== 'number' || typeof exp !== 'number') invalid('must have iat and exp');
     if (!(self.sso_partners ?? []).includes(iss)) {
       throw new errors.UnauthorizedClient('single sign-on from that client is not allowed for this client');
     }
     const now = Math.floor(Date.now() / 1000);
-    if (exp - iat > MAX_LIFETIME_SECONDS) invalid(`must not live longer than ${MAX_LIFETIME_SECONDS} seconds`);
+    if (exp - iat > MAX_LIFETIME_SECONDS)
+      invalid(`must not live longer than ${MAX_LIFETIME_SECONDS} seconds`);
     if (exp <= now - CLOCK_SKEW_SECONDS) invalid('has expired');
     if (iat > now + CLOCK_SKEW_SECONDS) invalid('is issued in the future');
     const partner = (await ctx.oidc.provider.Client.find(iss)) as unknown as SupplierClient | undefined;
@@ -72,10 +74,18 @@ export function createAssertedLoginIdentityValidator(deps: { audit: AuditLog; ad
 
     const session = ctx.oidc.session!; // loaded before extra parameters are checked
     if (session.accountId && session.accountId !== record.accountId) {
-      throw new errors.CustomOIDCProviderError('sso_login_required', 'a different person is signed in on this device');
+      throw new errors.CustomOIDCProviderError(
+        'sso_login_required',
+        'a different person is signed in on this device',
+      );
     }
     if (!session.accountId) {
-      session.loginAccount({ accountId: record.accountId, amr: record.amr, acr: record.acr, loginTs: record.authTime });
+      session.loginAccount({
+        accountId: record.accountId,
+        amr: record.amr,
+        acr: record.acr,
+        loginTs: record.authTime,
+      });
     }
     await deps.audit.record({
       code: AUDIT_EVENTS.SIGN_IN_ASSERTED_IDENTITY,

@@ -39,14 +39,22 @@ class UserinfoError extends Error {
 function send(reply: FastifyReply, issuer: string, e: UserinfoError): FastifyReply {
   const challenge = `Bearer realm="${issuer}", error="${e.error}", error_description="${e.description.replace(/"/g, "'")}"`;
   if (e.status !== 400) void reply.header('WWW-Authenticate', challenge);
-  return reply.code(e.status).header('Cache-Control', 'no-store').send({ error: e.error, error_description: e.description });
+  return reply
+    .code(e.status)
+    .header('Cache-Control', 'no-store')
+    .send({ error: e.error, error_description: e.description });
 }
 
 function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (!header) throw new UserinfoError(400, 'invalid_request', 'no access token provided');
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(header);
-  if (!match?.[1]) throw new UserinfoError(400, 'invalid_request', 'the Authorization header must be "Bearer <access token>"');
+  if (!match?.[1])
+    throw new UserinfoError(
+      400,
+      'invalid_request',
+      'the Authorization header must be "Bearer <access token>"',
+    );
   return match[1];
 }
 
@@ -90,8 +98,12 @@ function autoMetadata(jwks: { keys?: JWK[] } | undefined): string {
 }
 
 async function supplierJwks(db: Db, clientId: string): Promise<{ keys?: JWK[] } | undefined> {
-  const s = await db.selectFrom('suppliers').select('metadata').where('client_id', '=', clientId).executeTakeFirst();
-  return s?.metadata.jwks as { keys?: JWK[] } | undefined;
+  const s = await db
+    .selectFrom('suppliers')
+    .select('metadata')
+    .where('client_id', '=', clientId)
+    .executeTakeFirst();
+  return s?.metadata.jwks;
 }
 
 async function readMetadata(db: Db, accountId: string, clientId: string): Promise<string> {
@@ -111,7 +123,9 @@ async function writeMetadata(db: Db, accountId: string, clientId: string, value:
   await db
     .insertInto('client_user_metadata')
     .values({ account_id: accountId, client_id: clientId, value })
-    .onConflict((oc) => oc.columns(['account_id', 'client_id']).doUpdateSet({ value, updated_at: new Date() }))
+    .onConflict((oc) =>
+      oc.columns(['account_id', 'client_id']).doUpdateSet({ value, updated_at: new Date() }),
+    )
     .execute();
 }
 
@@ -122,14 +136,18 @@ export function registerUserinfo(app: FastifyInstance, deps: UserinfoDeps): void
     try {
       const { record } = await verify(bearerToken(request));
       const scopes = record.scope.split(' ');
-      if (!scopes.includes('openid')) throw new UserinfoError(403, 'insufficient_scope', 'access token missing openid scope');
+      if (!scopes.includes('openid'))
+        throw new UserinfoError(403, 'insufficient_scope', 'access token missing openid scope');
       const account = await findAccountById(deps.db, record.accountId);
       if (!account) throw new UserinfoError(401, 'invalid_token', 'invalid token provided');
       const metadata = scopes.includes('client_metadata')
         ? await readMetadata(deps.db, record.accountId, record.clientId)
         : undefined;
       const claims = claimsFor(personFromAccount(account, deps.sealer, metadata), scopes);
-      return reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache').send({ ...claims, sub: account.id });
+      return reply
+        .header('Cache-Control', 'no-store')
+        .header('Pragma', 'no-cache')
+        .send({ ...claims, sub: account.id });
     } catch (e) {
       if (e instanceof UserinfoError) return send(reply, deps.issuer, e);
       throw e;
@@ -145,10 +163,18 @@ export function registerUserinfo(app: FastifyInstance, deps: UserinfoDeps): void
       const body = request.body as Record<string, unknown> | undefined;
       const value = body?.client_user_metadata;
       if (typeof value !== 'string') {
-        throw new UserinfoError(400, 'invalid_request', 'the body must be JSON with a client_user_metadata string');
+        throw new UserinfoError(
+          400,
+          'invalid_request',
+          'the body must be JSON with a client_user_metadata string',
+        );
       }
       if (value.length > METADATA_MAX) {
-        throw new UserinfoError(400, 'invalid_request', `client_user_metadata must be at most ${METADATA_MAX} characters`);
+        throw new UserinfoError(
+          400,
+          'invalid_request',
+          `client_user_metadata must be at most ${METADATA_MAX} characters`,
+        );
       }
       const stored = value === 'auto' ? autoMetadata(await supplierJwks(deps.db, record.clientId)) : value;
       // "" is kept as the value (cleared), so a later read does not make a new one.

@@ -11,7 +11,11 @@ import {
   type Vector,
 } from '../domain/vectors-of-trust.js';
 
-export async function validateVtrParam(ctx: KoaContextWithOIDC, value: string | undefined, client: unknown): Promise<void> {
+export async function validateVtrParam(
+  ctx: KoaContextWithOIDC,
+  value: string | undefined,
+  client: unknown,
+): Promise<void> {
   const defaulted = value === undefined || value === '';
   const parsed = parseVtr(defaulted ? JSON.stringify(DEFAULT_VTR) : value);
   if (!parsed.ok) throw new errors.InvalidRequest(parsed.error);

@@ -15,7 +15,8 @@ export function pglitePool(db: PGlite): PostgresPool {
     ({
       async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
         const result = await db.query<R>(sql, parameters as unknown[]);
-        const command = (WRITE_COMMAND.exec(sql)?.[1]?.toUpperCase() ?? 'SELECT') as PostgresQueryResult<R>['command'];
+        const command = (WRITE_COMMAND.exec(sql)?.[1]?.toUpperCase() ??
+          'SELECT') as PostgresQueryResult<R>['command'];
         return { command, rowCount: result.affectedRows ?? result.rows.length, rows: result.rows };
       },
       release,

@@ -2,8 +2,6 @@
 // in SQL. Migrations in ./migrations create exactly this.
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-
 export interface AccountsTable {
   /** The `sub`: opaque, stable, never reused. */
   id: string;

@@ -34,7 +34,8 @@ export interface SupplierInput {
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export function buildSupplierMetadata(input: SupplierInput): Result<SupplierMetadata, string> {
-  if (!CLIENT_ID.test(input.clientId)) return err('client_id must be 1-100 letters, digits, dots, hyphens or underscores');
+  if (!CLIENT_ID.test(input.clientId))
+    return err('client_id must be 1-100 letters, digits, dots, hyphens or underscores');
   if (!input.name.trim()) return err('A name is needed');
   const redirects = checkRedirectUris(input.redirectUris);
   if (!redirects.ok) return redirects;
@@ -44,7 +45,9 @@ export function buildSupplierMetadata(input: SupplierInput): Result<SupplierMeta
   if (!vectors.ok) return vectors;
   const algs = checkAssertionAlgs(input.clientAssertionAlgs ?? []);
   if (!algs.ok) return algs;
-  const postLogout = input.postLogoutRedirectUris?.length ? checkRedirectUris(input.postLogoutRedirectUris) : ok([]);
+  const postLogout = input.postLogoutRedirectUris?.length
+    ? checkRedirectUris(input.postLogoutRedirectUris)
+    : ok([]);
   if (!postLogout.ok) return postLogout;
   if (input.backchannelLogoutUri) {
     const b = checkRedirectUris([input.backchannelLogoutUri]);
@@ -71,7 +74,7 @@ export function buildSupplierMetadata(input: SupplierInput): Result<SupplierMeta
     for (const pem of input.publicKeysPem ?? []) {
       const jwk = publicKeyToJwk(pem);
       if (!jwk.ok) return jwk;
-      keys.push(jwk.value as Record<string, unknown>);
+      keys.push(jwk.value);
     }
     if (!keys.length) return err('A public key (PEM) or a JWKS URL is needed');
     metadata.jwks = { keys };
@@ -86,7 +89,9 @@ export async function saveSupplier(db: Db, input: SupplierInput): Promise<Result
   const row = await db
     .insertInto('suppliers')
     .values({ client_id: input.clientId, name: input.name.trim(), metadata: json })
-    .onConflict((oc) => oc.column('client_id').doUpdateSet({ name: input.name.trim(), metadata: json, updated_at: sql`now()` }))
+    .onConflict((oc) =>
+      oc.column('client_id').doUpdateSet({ name: input.name.trim(), metadata: json, updated_at: sql`now()` }),
+    )
     .returningAll()
     .executeTakeFirstOrThrow();
   return ok(row);
@@ -104,7 +109,10 @@ export async function removeSupplier(db: Db, clientId: string): Promise<boolean>
   return db.transaction().execute(async (trx) => {
     const r = await trx.deleteFrom('suppliers').where('client_id', '=', clientId).executeTakeFirst();
     // Its grants, codes and tokens go with it.
-    await trx.deleteFrom('oidc_payloads').where(sql<string>`payload->>'clientId'`, '=', clientId).execute();
+    await trx
+      .deleteFrom('oidc_payloads')
+      .where(sql<string>`payload->>'clientId'`, '=', clientId)
+      .execute();
     return r.numDeletedRows > 0n;
   });
 }

@@ -38,11 +38,23 @@ function contentType(name: string): string {
   return 'text/javascript; charset=utf-8';
 }
 
+/**
+ * The stylesheet loads the Frutiger web font from assets.nhs.uk. Our CSP
+ * allows fonts from this site only (no request leaves it, and many NHS
+ * networks block egress), so those @font-face rules would only fill every
+ * browser console with refusals; they are dropped and text uses the design
+ * system's own fallback (Arial).
+ */
+function withoutRemoteFonts(name: string, body: Buffer): Buffer {
+  if (!name.endsWith('.css')) return body;
+  return Buffer.from(body.toString('utf8').replace(/@font-face\{[^}]*https?:\/\/[^}]*\}/g, ''));
+}
+
 export async function registerStatic(app: FastifyInstance): Promise<void> {
   // The bundles: a handful of files, read once and served from memory.
   for (const name of readdirSync(nhsukBundleDir)) {
     if (!BUNDLE.test(name)) continue;
-    const body = readFileSync(join(nhsukBundleDir, name));
+    const body = withoutRemoteFonts(name, readFileSync(join(nhsukBundleDir, name)));
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     const versioned = name.includes(`-${nhsukVersion}.`);
     const cacheControl = versioned ? `public, max-age=${YEAR}, immutable` : `public, max-age=${DAY}`;

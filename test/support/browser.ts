@@ -22,8 +22,8 @@ export class TestBrowser {
 
   private keep(headers: Record<string, unknown>): void {
     const raw = headers['set-cookie'];
-    const list = Array.isArray(raw) ? raw : raw ? [String(raw)] : [];
-    for (const c of list as string[]) {
+    const list: string[] = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
+    for (const c of list) {
       const [pair, ...attrs] = c.split(';');
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
@@ -49,7 +49,11 @@ export class TestBrowser {
   }
 
   async get(url: string): Promise<Page> {
-    const res = await this.app.inject({ method: 'GET', url: TestBrowser.path(url), headers: { cookie: this.cookieHeader() } });
+    const res = await this.app.inject({
+      method: 'GET',
+      url: TestBrowser.path(url),
+      headers: { cookie: this.cookieHeader() },
+    });
     return this.toPage(res);
   }
 

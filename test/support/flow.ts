@@ -24,7 +24,10 @@ export async function signInThroughSupplier(
   const { url, state, nonce } = authorizeUrl(supplier, params);
   let page = await browser.follow(url);
   if (page.url.endsWith('/sign-in')) {
-    const posted = await browser.post('/sign-in', { email: person.email, password: person.password ?? TEST_PASSWORD });
+    const posted = await browser.post('/sign-in', {
+      email: person.email,
+      password: person.password ?? TEST_PASSWORD,
+    });
     if (!posted.location) throw new Error(`sign-in failed: ${posted.status} ${posted.body.slice(0, 300)}`);
     page = await browser.follow(posted.location);
   }

@@ -24,7 +24,12 @@ export interface TestService extends Runtime {
 }
 
 export async function startTestService(
-  options: { listen?: boolean; env?: Record<string, string>; schema?: string; rateLimits?: LimitOverrides } = {},
+  options: {
+    listen?: boolean;
+    env?: Record<string, string>;
+    schema?: string;
+    rateLimits?: LimitOverrides;
+  } = {},
 ): Promise<TestService> {
   const port = options.listen ? await freePort() : 3000;
   const config = loadConfig({
@@ -37,7 +42,11 @@ export async function startTestService(
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const runtime = await startRuntime(config, { inMemory: true, schema: options.schema, rateLimits: options.rateLimits });
+  const runtime = await startRuntime(config, {
+    inMemory: true,
+    schema: options.schema,
+    rateLimits: options.rateLimits,
+  });
   if (options.listen) await runtime.app.listen({ host: '127.0.0.1', port });
   return { ...runtime, url: config.issuer };
 }

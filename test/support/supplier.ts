@@ -1,6 +1,13 @@
 // Plays a supplier in tests: builds authorization URLs and signs client
 // assertions (private_key_jwt, RS512) with a key of its own.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 
@@ -17,7 +24,10 @@ export function newKeyPair(): { privateKey: KeyObject; publicKeyPem: string } {
 }
 
 export function demoSupplier(): TestSupplier {
-  const pem = readFileSync(new URL('../../demo-supplier/keys/demo-supplier-private.pem', import.meta.url), 'utf8');
+  const pem = readFileSync(
+    new URL('../../demo-supplier/keys/demo-supplier-private.pem', import.meta.url),
+    'utf8',
+  );
   const privateKey = createPrivateKey(pem);
   return {
     clientId: 'demo-supplier',
@@ -55,7 +65,15 @@ export function authorizeUrl(
 export async function clientAssertion(
   s: TestSupplier,
   audience: string,
-  options: { alg?: string; kid?: string; jti?: string; lifetime?: number; iss?: string; sub?: string; key?: KeyObject } = {},
+  options: {
+    alg?: string;
+    kid?: string;
+    jti?: string;
+    lifetime?: number;
+    iss?: string;
+    sub?: string;
+    key?: KeyObject;
+  } = {},
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({})

@@ -15,7 +15,7 @@ export async function tokenRequest(
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams(fields).toString(),
   });
-  return { status: res.statusCode, body: res.json() as Record<string, unknown>, headers: res.headers };
+  return { status: res.statusCode, body: res.json<Record<string, unknown>>(), headers: res.headers };
 }
 
 export async function exchangeCode(
@@ -35,7 +35,10 @@ export async function exchangeCode(
   });
 }
 
-export function decodeJwt(jwt: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+export function decodeJwt(jwt: string): {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+} {
   const [h, p] = jwt.split('.');
   return {
     header: JSON.parse(Buffer.from(h!, 'base64url').toString()) as Record<string, unknown>,

@@ -28,20 +28,30 @@ export const USAGE: Usage[] = [
   { group: 'migrate', synopsis: 'migrate', summary: 'Apply pending database migrations and say which ran.' },
   {
     group: 'suppliers',
-    synopsis: 'suppliers add --client-id ID --name NAME --public-key FILE.pem --redirect-uri URI --scope openid [flags]',
-    summary: 'Register a new supplier (an existing client id is refused; use change). Prints an openid-client snippet.',
-    flags: [['--client-id ID', 'the client id: letters, digits, dots, hyphens, underscores'], ...SUPPLIER_FLAGS],
+    synopsis:
+      'suppliers add --client-id ID --name NAME --public-key FILE.pem --redirect-uri URI --scope openid [flags]',
+    summary:
+      'Register a new supplier (an existing client id is refused; use change). Prints an openid-client snippet.',
+    flags: [
+      ['--client-id ID', 'the client id: letters, digits, dots, hyphens, underscores'],
+      ...SUPPLIER_FLAGS,
+    ],
   },
   {
     group: 'suppliers',
     synopsis: 'suppliers list',
     summary: 'List suppliers: client id, name, number of redirect URIs, scopes.',
   },
-  { group: 'suppliers', synopsis: 'suppliers show ID', summary: "Print a supplier's stored metadata as JSON." },
+  {
+    group: 'suppliers',
+    synopsis: 'suppliers show ID',
+    summary: "Print a supplier's stored metadata as JSON.",
+  },
   {
     group: 'suppliers',
     synopsis: 'suppliers change ID [flags]',
-    summary: "Change a supplier: each flag given replaces that value (the add flags, except --client-id). A repeatable flag given '' clears it.",
+    summary:
+      "Change a supplier: each flag given replaces that value (the add flags, except --client-id). A repeatable flag given '' clears it.",
     flags: [
       ['--add-redirect-uri URI', 'add one redirect URI, keeping the others; repeat'],
       ['--remove-redirect-uri URI', 'remove one redirect URI; repeat'],
@@ -49,7 +59,11 @@ export const USAGE: Usage[] = [
       ['--no-sandpit', 'no longer a sandpit supplier'],
     ],
   },
-  { group: 'suppliers', synopsis: 'suppliers remove ID', summary: 'Remove a supplier with its grants, codes and tokens.' },
+  {
+    group: 'suppliers',
+    synopsis: 'suppliers remove ID',
+    summary: 'Remove a supplier with its grants, codes and tokens.',
+  },
   {
     group: 'keys',
     synopsis: 'keys rotate',
@@ -74,7 +88,11 @@ export const USAGE: Usage[] = [
     synopsis: 'people',
     summary: 'List the test people: level, email, NHS number, and their shared password.',
   },
-  { group: 'seed', synopsis: 'seed', summary: 'Register the demo supplier and the test people now (not in production).' },
+  {
+    group: 'seed',
+    synopsis: 'seed',
+    summary: 'Register the demo supplier and the test people now (not in production).',
+  },
   {
     group: 'audit',
     synopsis: 'audit verify',
@@ -88,7 +106,9 @@ export const GROUPS = [...new Set(USAGE.map((u) => u.group))];
 /** The usage text, all of it or one group's. */
 export function usageLines(group?: string): string[] {
   const entries = group ? USAGE.filter((u) => u.group === group) : USAGE;
-  const lines = group ? [] : ['Usage: npm run cli -- COMMAND [flags]   (or: npx tsx src/cli/index.ts COMMAND)', ''];
+  const lines = group
+    ? []
+    : ['Usage: npm run cli -- COMMAND [flags]   (or: npx tsx src/cli/index.ts COMMAND)', ''];
   lines.push(group ? 'Usage:' : 'Commands:');
   for (const u of entries) {
     lines.push(`  ${u.synopsis}`, `      ${u.summary}`);

@@ -48,6 +48,8 @@ export const keysList = command(async (ctx, args) => {
   const rows = keys.map((k) => [k.kid, k.status, when(k.created_at), when(k.superseded_at)]);
   for (const line of table(['KID', 'STATUS', 'CREATED', 'SUPERSEDED'], rows)) ctx.out(line);
   ctx.out('');
-  ctx.out('active signs; published is in the JWKS to verify tokens already issued; retired is gone from the JWKS.');
+  ctx.out(
+    'active signs; published is in the JWKS to verify tokens already issued; retired is gone from the JWKS.',
+  );
   return EXIT_OK;
 });

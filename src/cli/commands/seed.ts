@@ -11,7 +11,9 @@ export const DEFAULT_DEMO_SUPPLIER_BASE_URL = 'http://localhost:3001';
 export const seed = command(async (ctx, args) => {
   parseFlags(args, {}, { min: 0, max: 0, names: '' });
   if (ctx.production) {
-    throw new CommandFailed('seed is for development only: the demo supplier key is public. Not run in production.');
+    throw new CommandFailed(
+      'seed is for development only: the demo supplier key is public. Not run in production.',
+    );
   }
   const baseUrl = ctx.demoSupplierBaseUrl ?? DEFAULT_DEMO_SUPPLIER_BASE_URL;
   const before = await findSupplier(ctx.db, DEMO_CLIENT_ID);
@@ -26,6 +28,8 @@ export const seed = command(async (ctx, args) => {
   }
   await seedTestPeople(ctx.db, ctx.sealer);
   ctx.out(`Demo supplier ${DEMO_CLIENT_ID} is registered (redirect URI ${baseUrl}/callback).`);
-  ctx.out(`Test people: ${TEST_PEOPLE.map((p) => `${p.level} ${p.email}`).join(', ')} (see \`npm run cli people\`).`);
+  ctx.out(
+    `Test people: ${TEST_PEOPLE.map((p) => `${p.level} ${p.email}`).join(', ')} (see \`npm run cli people\`).`,
+  );
   return EXIT_OK;
 });

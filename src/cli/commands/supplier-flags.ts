@@ -39,7 +39,9 @@ export const CHANGE_FLAGS: FlagOptions = {
 
 /** --scope (repeatable) and --scopes "openid profile" together, in order, without repeats. */
 export function scopesFrom(p: Parsed): string[] {
-  const all = [...list(p, 'scope'), ...list(p, 'scopes').flatMap((s) => s.split(/[\s,]+/))];
+  const all = p.options
+    .filter((o) => o.name === 'scope' || o.name === 'scopes')
+    .flatMap((o) => (o.name === 'scopes' ? (o.value ?? '').split(/[\s,]+/) : [o.value ?? '']));
   return [...new Set(all.map((s) => s.trim()).filter(Boolean))];
 }
 

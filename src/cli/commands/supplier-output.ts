@@ -35,6 +35,11 @@ export async function describeSupplier(s: Supplier): Promise<string[]> {
   ];
 }
 
+/** A JavaScript string literal in single quotes. */
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
 /** A starting point for the supplier's developers, with openid-client (v6). */
 export function openidClientSnippet(s: Supplier, issuer: string): string[] {
   const insecure = issuer.startsWith('http://');
@@ -46,8 +51,8 @@ export function openidClientSnippet(s: Supplier, issuer: string): string[] {
     `// Import the private key for RS512: openid-client picks the assertion alg from the key.`,
     `const privateKey = await importPKCS8(process.env.NHS_LOGIN_PRIVATE_KEY_PEM, 'RS512');`,
     `const config = await client.discovery(`,
-    `  new URL(${JSON.stringify(issuer)}),`,
-    `  ${JSON.stringify(s.client_id)},`,
+    `  new URL(${quote(issuer)}),`,
+    `  ${quote(s.client_id)},`,
     `  { token_endpoint_auth_method: 'private_key_jwt', id_token_signed_response_alg: 'RS512' },`,
     `  client.PrivateKeyJwt(privateKey, {`,
     `    // The client assertion's aud must be the token endpoint.`,
@@ -58,11 +63,11 @@ export function openidClientSnippet(s: Supplier, issuer: string): string[] {
     ...(insecure ? [`  { execute: [client.allowInsecureRequests] }, // http: local development only`] : []),
     `);`,
     `const url = client.buildAuthorizationUrl(config, {`,
-    `  redirect_uri: ${JSON.stringify(redirect)},`,
-    `  scope: ${JSON.stringify(s.metadata.scope)},`,
+    `  redirect_uri: ${quote(redirect)},`,
+    `  scope: ${quote(s.metadata.scope)},`,
     `  state: client.randomState(),`,
     `  nonce: client.randomNonce(),`,
-    `  vtr: JSON.stringify(${JSON.stringify(s.metadata.allowed_vtr)}),`,
+    `  vtr: JSON.stringify([${s.metadata.allowed_vtr.map(quote).join(', ')}]),`,
     `});`,
   ];
 }

@@ -16,7 +16,8 @@ export const suppliersAdd = command(async (ctx, args) => {
   const keyPaths = list(p, 'public-key');
   const jwksUri = str(p, 'jwks-uri');
   if (keyPaths.length && jwksUri) throw new UsageError('Give --public-key or --jwks-uri, not both');
-  if (!keyPaths.length && !jwksUri) throw new UsageError('--public-key FILE.pem (or --jwks-uri URL) is required');
+  if (!keyPaths.length && !jwksUri)
+    throw new UsageError('--public-key FILE.pem (or --jwks-uri URL) is required');
   const redirectUris = list(p, 'redirect-uri');
   if (!redirectUris.length) throw new UsageError('--redirect-uri is required (at least one)');
   const scopes = scopesFrom(p);

@@ -10,13 +10,19 @@ import { CHANGE_FLAGS, flagAtFault, readPublicKeys, scopesFrom, values } from '.
 import { describeSupplier, keyThumbprints } from './supplier-output.js';
 
 export const suppliersChange = command(async (ctx, args) => {
-  const p = parseFlags(args, CHANGE_FLAGS, { min: 1, max: 1, names: 'the client id: suppliers change ID [flags]' });
+  const p = parseFlags(args, CHANGE_FLAGS, {
+    min: 1,
+    max: 1,
+    names: 'the client id: suppliers change ID [flags]',
+  });
   const clientId = p.positionals[0] ?? '';
   if (!Object.values(p.values).some((v) => v !== undefined)) {
     throw new UsageError(`Nothing to change: give at least one flag (for example --redirect-uri URI)`);
   }
-  if (given(p, 'public-key') && given(p, 'jwks-uri')) throw new UsageError('Give --public-key or --jwks-uri, not both');
-  if (flag(p, 'sandpit') && flag(p, 'no-sandpit')) throw new UsageError('Give --sandpit or --no-sandpit, not both');
+  if (given(p, 'public-key') && given(p, 'jwks-uri'))
+    throw new UsageError('Give --public-key or --jwks-uri, not both');
+  if (flag(p, 'sandpit') && flag(p, 'no-sandpit'))
+    throw new UsageError('Give --sandpit or --no-sandpit, not both');
 
   const existing = await findSupplier(ctx.db, clientId);
   if (!existing) throw new CommandFailed(`No supplier has client id ${clientId}`);
@@ -40,11 +46,13 @@ export const suppliersChange = command(async (ctx, args) => {
 
   if (given(p, 'redirect-uri')) input.redirectUris = values(p, 'redirect-uri');
   for (const uri of list(p, 'add-redirect-uri')) {
-    if (input.redirectUris.includes(uri)) throw new CommandFailed(`--add-redirect-uri: ${uri} is already registered`);
+    if (input.redirectUris.includes(uri))
+      throw new CommandFailed(`--add-redirect-uri: ${uri} is already registered`);
     input.redirectUris = [...input.redirectUris, uri];
   }
   for (const uri of list(p, 'remove-redirect-uri')) {
-    if (!input.redirectUris.includes(uri)) throw new CommandFailed(`--remove-redirect-uri: ${uri} is not registered`);
+    if (!input.redirectUris.includes(uri))
+      throw new CommandFailed(`--remove-redirect-uri: ${uri} is not registered`);
     input.redirectUris = input.redirectUris.filter((u) => u !== uri);
   }
 
@@ -52,7 +60,8 @@ export const suppliersChange = command(async (ctx, args) => {
   if (given(p, 'vtr')) input.allowedVectors = values(p, 'vtr');
   if (given(p, 'sso-partner')) input.ssoPartners = values(p, 'sso-partner');
   if (given(p, 'assertion-alg')) input.clientAssertionAlgs = values(p, 'assertion-alg');
-  if (given(p, 'post-logout-redirect-uri')) input.postLogoutRedirectUris = values(p, 'post-logout-redirect-uri');
+  if (given(p, 'post-logout-redirect-uri'))
+    input.postLogoutRedirectUris = values(p, 'post-logout-redirect-uri');
   const backchannel = str(p, 'backchannel-logout-uri');
   if (backchannel === '') delete input.backchannelLogoutUri;
   else if (backchannel !== undefined) input.backchannelLogoutUri = backchannel;
@@ -64,7 +73,10 @@ export const suppliersChange = command(async (ctx, args) => {
     .map((f) => `--${f}`)
     .join(' / ');
   const saved = await saveSupplier(ctx.db, input);
-  if (!saved.ok) throw new CommandFailed(`${flagAtFault(input, saved.error, redirectFlags || 'redirect URIs')}: ${saved.error}`);
+  if (!saved.ok)
+    throw new CommandFailed(
+      `${flagAtFault(input, saved.error, redirectFlags || 'redirect URIs')}: ${saved.error}`,
+    );
   const s = saved.value;
 
   const changed = changedFields(existing, s);

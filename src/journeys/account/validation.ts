@@ -1,45 +1,79 @@
-// The account-page forms, one schema each. Messages follow the NHS style:
-// say what to do. Formats (email, mobile) and the new password's strength
-// are checked after parsing, by the domain's own rules.
+// The account-page forms, one schema each. Contact details are normalised by
+// the domain rules (one stored form per address or number); the new
+// password's strength is checked by the route with the password policy.
+// Messages follow the NHS style: say what to do.
 import { z } from 'zod';
+import {
+  EMAIL_MESSAGES,
+  MOBILE_MESSAGES,
+  normaliseEmail,
+  normaliseUkMobile,
+} from '../../domain/contact-details.js';
+import { MAX_PASSWORD_LENGTH, PASSWORD_MESSAGES } from '../../domain/password-policy.js';
 
-/** A text field; missing from the body reads the same as left empty. */
-const field = (empty: string) => z.string({ error: empty });
+/** A form field as text: a missing field or a repeated one is treated as empty. */
+const text = z.unknown().transform((v) => (typeof v === 'string' ? v : ''));
+
+export const CODE_FORMAT_MESSAGE = 'Enter the 6-digit security code';
+
+export const PASSWORD_CONFIRM_MESSAGES = {
+  empty: 'Enter your new password again',
+  mismatch: 'The passwords do not match. Enter the same password in both boxes',
+} as const;
+
+/** A password typed to prove it is you (not checked against the policy). */
+const currentPassword = (empty: string) =>
+  text.pipe(
+    z
+      .string()
+      .min(1, empty)
+      .max(MAX_PASSWORD_LENGTH * 4, empty),
+  );
 
 export const emailForm = z.object({
-  email: field('Enter your new email address')
-    .trim()
-    .min(1, 'Enter your new email address')
-    .max(254, 'Email address must be 254 characters or fewer'),
+  email: text.transform((value, ctx) => {
+    const email = normaliseEmail(value);
+    if (!email.ok) {
+      const message = email.error === 'empty' ? 'Enter your new email address' : EMAIL_MESSAGES[email.error];
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return email.value;
+  }),
 });
 
 export const phoneForm = z.object({
-  phone: field('Enter your new mobile phone number')
-    .trim()
-    .min(1, 'Enter your new mobile phone number')
-    .max(40, 'Enter a UK mobile phone number, like 07700 900 982'),
+  phone: text.transform((value, ctx) => {
+    const phone = normaliseUkMobile(value);
+    if (!phone.ok) {
+      const message =
+        phone.error === 'empty' ? 'Enter your new mobile phone number' : MOBILE_MESSAGES[phone.error];
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return phone.value;
+  }),
 });
 
 export const codeForm = z.object({
-  code: field('Enter the 6-digit security code')
-    .trim()
-    .min(1, 'Enter the 6-digit security code')
-    .max(20, 'Enter the 6-digit security code'),
+  code: text.pipe(z.string().trim().min(1, CODE_FORMAT_MESSAGE).max(20, CODE_FORMAT_MESSAGE)),
 });
 
+/** Shape only: the password policy (common passwords, the email in it) is checked by the route. */
 export const changePasswordForm = z.object({
-  currentPassword: field('Enter your current password')
-    .min(1, 'Enter your current password')
-    .max(1024, 'Enter your current password'),
-  password: field('Enter a new password')
-    .min(1, 'Enter a new password')
-    .max(1024, 'Your password must be 128 characters or fewer'),
-  confirmPassword: field('Re-enter your new password').min(1, 'Re-enter your new password'),
+  currentPassword: currentPassword('Enter your current password'),
+  password: text.pipe(
+    z
+      .string()
+      .min(1, 'Enter a new password')
+      .max(MAX_PASSWORD_LENGTH * 4, PASSWORD_MESSAGES.too_long),
+  ),
+  confirm: text.pipe(z.string().min(1, PASSWORD_CONFIRM_MESSAGES.empty)),
 });
 
 /** Confirming who you are before removing an app or deleting the account. */
 export const passwordForm = z.object({
-  password: field('Enter your password').min(1, 'Enter your password').max(1024, 'Enter your password'),
+  password: currentPassword('Enter your password'),
 });
 
 /** Field errors for the page from a failed parse, keeping only the first per field. */

@@ -8,7 +8,7 @@
 // page is visible here.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AUDIT_EVENTS } from '../../audit/events.js';
-import { EMAIL_MESSAGES, maskPhone, normaliseEmail } from '../../domain/contact-details.js';
+import { maskPhone } from '../../domain/contact-details.js';
 import { PASSWORD_MESSAGES } from '../../domain/password-policy.js';
 import type { Credential } from '../../domain/vectors-of-trust.js';
 import { findAccountByEmail, findAccountById, updateAccount, type Account } from '../../store/accounts.js';
@@ -21,7 +21,13 @@ import type { JourneyDeps } from '../deps.js';
 import { hashPassword } from '../passwords.js';
 import { forgetDevices } from '../remembered-device.js';
 import type { Journey } from '../state.js';
-import { codeForm, emailForm, fieldErrors, newPasswordForm } from './validation.js';
+import {
+  PASSWORD_CONFIRM_MESSAGES,
+  codeForm,
+  emailForm,
+  fieldErrors,
+  newPasswordForm,
+} from './validation.js';
 
 const TOO_MANY_SENT = 'You have asked for too many codes. Wait 15 minutes and then request a new code';
 const WRONG_APP_CODE = 'The security code is not correct. Enter the code your authenticator app shows now';
@@ -67,7 +73,10 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     const sent = await deps.codes.sendSmsCode(account.phone_number, request.ip, account.id);
     journey.state.code = sent.ok ? sent.value : undefined;
     await journeys.save(reply, journey, journey.state);
-    return reply.redirect(sent.ok ? '/forgotten-password/text-code' : '/forgotten-password/text-code?limited=1', 303);
+    return reply.redirect(
+      sent.ok ? '/forgotten-password/text-code' : '/forgotten-password/text-code?limited=1',
+      303,
+    );
   }
 
   /** The account whose email was proved in this journey, or undefined when the journey is lost. */
@@ -115,14 +124,14 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     const body = (request.body ?? {}) as Record<string, unknown>;
     const values = { email: typeof body.email === 'string' ? body.email : '' };
     const show = (errors: Record<string, string>, status = 400) =>
-      reply.code(status).send(renderJourney(reply, journey, 'forgotten-password/email.njk', { values, errors }));
+      reply
+        .code(status)
+        .send(renderJourney(reply, journey, 'forgotten-password/email.njk', { values, errors }));
 
     const parsed = emailForm.safeParse(body);
     if (!parsed.success) return show(fieldErrors(parsed.error));
-    const email = normaliseEmail(parsed.data.email);
-    if (!email.ok) return show({ email: EMAIL_MESSAGES[email.error] });
 
-    const sent = await sendResetEmail(request, journey, email.value);
+    const sent = await sendResetEmail(request, journey, parsed.data.email);
     await journeys.save(reply, journey, journey.state);
     if (sent === 'limited') return show({ email: TOO_MANY_SENT }, 429);
     return reply.redirect('/forgotten-password/email-code', 303);
@@ -147,11 +156,19 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     const email = reset?.email;
     if (!journey || !reset || !email) return sessionEnded(reply);
     const show = (errors: Record<string, string>, status = 400) =>
-      reply.code(status).send(renderJourney(reply, journey, 'forgotten-password/email-code.njk', { email, errors }));
+      reply
+        .code(status)
+        .send(renderJourney(reply, journey, 'forgotten-password/email-code.njk', { email, errors }));
 
     const parsed = codeForm.safeParse(request.body ?? {});
     if (!parsed.success) return show(fieldErrors(parsed.error));
-    const checked = await deps.codes.check(journey.state.code, parsed.data.code, `reset:${email}`, request.ip, reset.accountId);
+    const checked = await deps.codes.check(journey.state.code, parsed.data.code, {
+      channel: 'email',
+      recipient: email,
+      subject: `reset:${email}`,
+      ip: request.ip,
+      accountId: reset.accountId,
+    });
     if (!checked.ok) {
       await journeys.save(reply, journey, journey.state);
       return show({ code: CODE_MESSAGES[checked.error] });
@@ -174,7 +191,10 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     if (!journey || !email) return sessionEnded(reply);
     const sent = await sendResetEmail(request, journey, email);
     await journeys.save(reply, journey, journey.state);
-    return reply.redirect(sent === 'limited' ? '/forgotten-password/email-code?limited=1' : '/forgotten-password/email-code', 303);
+    return reply.redirect(
+      sent === 'limited' ? '/forgotten-password/email-code?limited=1' : '/forgotten-password/email-code',
+      303,
+    );
   });
 
   // 3a. A text message to the account's phone.
@@ -205,7 +225,13 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
       );
     const parsed = codeForm.safeParse(request.body ?? {});
     if (!parsed.success) return show(fieldErrors(parsed.error));
-    const checked = await deps.codes.check(journey.state.code, parsed.data.code, account.id, request.ip, account.id);
+    const checked = await deps.codes.check(journey.state.code, parsed.data.code, {
+      channel: 'sms',
+      recipient: account.phone_number,
+      subject: account.id,
+      ip: request.ip,
+      accountId: account.id,
+    });
     if (!checked.ok) {
       await journeys.save(reply, journey, journey.state);
       await deps.audit.record({
@@ -240,13 +266,19 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     const account = await emailProved(journey);
     if (!journey || !account?.totp_secret) return sessionEnded(reply);
     const show = (errors: Record<string, string>, status = 400) =>
-      reply.code(status).send(renderJourney(reply, journey, 'forgotten-password/authenticator-app.njk', { errors }));
+      reply
+        .code(status)
+        .send(renderJourney(reply, journey, 'forgotten-password/authenticator-app.njk', { errors }));
     const parsed = codeForm.safeParse(request.body ?? {});
     if (!parsed.success) return show(fieldErrors(parsed.error));
     if (!(await deps.limits.check('codeFailuresPerSubject', account.id)).allowed) {
       return show({ code: CODE_MESSAGES.too_many }, 429);
     }
-    const step = checkAuthenticatorCode(deps.sealer.open(account.totp_secret), parsed.data.code, account.totp_last_step);
+    const step = checkAuthenticatorCode(
+      deps.sealer.open(account.totp_secret),
+      parsed.data.code,
+      account.totp_last_step,
+    );
     if (step === undefined) {
       await deps.limits.hit('codeFailuresPerSubject', account.id);
       await deps.audit.record({
@@ -263,12 +295,16 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
   });
 
   /** Lost the app: a text message to the account's phone instead. */
-  app.post('/forgotten-password/authenticator-app/use-text', { preHandler: csrfProtect }, async (request, reply) => {
-    const journey = await journeys.load(request);
-    const account = await emailProved(journey);
-    if (!journey || !account) return sessionEnded(reply);
-    return sendTextCode(request, reply, journey, account);
-  });
+  app.post(
+    '/forgotten-password/authenticator-app/use-text',
+    { preHandler: csrfProtect },
+    async (request, reply) => {
+      const journey = await journeys.load(request);
+      const account = await emailProved(journey);
+      if (!journey || !account) return sessionEnded(reply);
+      return sendTextCode(request, reply, journey, account);
+    },
+  );
 
   // 4. The new password; then the person is signed in.
 
@@ -291,9 +327,8 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     if (!parsed.success) return show(fieldErrors(parsed.error));
     const policy = deps.passwords.check(parsed.data.password, { email: account.email });
     if (!policy.ok) return show({ password: PASSWORD_MESSAGES[policy.error] });
-    if (parsed.data.confirmPassword !== parsed.data.password) {
-      return show({ confirmPassword: 'The passwords do not match. Enter the same password twice' });
-    }
+    if (parsed.data.confirm !== parsed.data.password)
+      return show({ confirm: PASSWORD_CONFIRM_MESSAGES.mismatch });
 
     await updateAccount(deps.db, account.id, { password_hash: await hashPassword(parsed.data.password) });
     // Browsers remembered under the old password must show a code again.
@@ -305,7 +340,11 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     delete journey.state.reset;
     delete journey.state.code;
     delete journey.state[FACTOR_KEY];
-    journey.state.signIn = { accountId: account.id, credentials: ['Cp', factor], level: account.proofing_level };
+    journey.state.signIn = {
+      accountId: account.id,
+      credentials: ['Cp', factor],
+      level: account.proofing_level,
+    };
     if (!journey.state.interaction) setAccountNotice(journey.state, 'password-reset');
     if (signInSatisfied(journey.state)) return finishSignIn(deps, request, reply, journey);
     // A supplier that asked for more (another factor, a higher level): the sign-in journey takes over.

@@ -1,30 +1,45 @@
-// The forgotten-password forms, one schema each. Messages follow the NHS
-// style: say what to do. The email's format and the new password's strength
-// are checked after parsing (normaliseEmail, the password policy).
+// The forgotten-password forms, one schema each. The email address is
+// normalised by the domain rule (one stored form per address); the new
+// password's strength is checked by the route with the password policy.
+// Messages follow the NHS style: say what to do.
 import { z } from 'zod';
+import { EMAIL_MESSAGES, normaliseEmail } from '../../domain/contact-details.js';
+import { MAX_PASSWORD_LENGTH, PASSWORD_MESSAGES } from '../../domain/password-policy.js';
 
-/** A text field; missing from the body reads the same as left empty. */
-const field = (empty: string) => z.string({ error: empty });
+/** A form field as text: a missing field or a repeated one is treated as empty. */
+const text = z.unknown().transform((v) => (typeof v === 'string' ? v : ''));
+
+export const CODE_FORMAT_MESSAGE = 'Enter the 6-digit security code';
+
+export const PASSWORD_CONFIRM_MESSAGES = {
+  empty: 'Enter your new password again',
+  mismatch: 'The passwords do not match. Enter the same password in both boxes',
+} as const;
 
 export const emailForm = z.object({
-  email: field('Enter your email address')
-    .trim()
-    .min(1, 'Enter your email address')
-    .max(254, 'Email address must be 254 characters or fewer'),
+  email: text.transform((value, ctx) => {
+    const email = normaliseEmail(value);
+    if (!email.ok) {
+      ctx.addIssue({ code: 'custom', message: EMAIL_MESSAGES[email.error] });
+      return z.NEVER;
+    }
+    return email.value;
+  }),
 });
 
 export const codeForm = z.object({
-  code: field('Enter the 6-digit security code')
-    .trim()
-    .min(1, 'Enter the 6-digit security code')
-    .max(20, 'Enter the 6-digit security code'),
+  code: text.pipe(z.string().trim().min(1, CODE_FORMAT_MESSAGE).max(20, CODE_FORMAT_MESSAGE)),
 });
 
+/** Shape only: the password policy (common passwords, the email in it) is checked by the route. */
 export const newPasswordForm = z.object({
-  password: field('Enter a new password')
-    .min(1, 'Enter a new password')
-    .max(1024, 'Your password must be 128 characters or fewer'),
-  confirmPassword: field('Re-enter your new password').min(1, 'Re-enter your new password'),
+  password: text.pipe(
+    z
+      .string()
+      .min(1, 'Enter a new password')
+      .max(MAX_PASSWORD_LENGTH * 4, PASSWORD_MESSAGES.too_long),
+  ),
+  confirm: text.pipe(z.string().min(1, PASSWORD_CONFIRM_MESSAGES.empty)),
 });
 
 /** Field errors for the page from a failed parse, keeping only the first per field. */

@@ -18,10 +18,12 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: JourneyDep
       details = await provider.interactionDetails(request.raw, reply.raw);
     } catch (e) {
       // Lost or expired interaction, cookie gone, back button after finishing.
-      if (e instanceof oidcErrors.SessionNotFound) return reply.code(400).send(renderErrorPage(reply, 'sessionEnded'));
+      if (e instanceof oidcErrors.SessionNotFound)
+        return reply.code(400).send(renderErrorPage(reply, 'sessionEnded'));
       throw e;
     }
-    if (details.uid !== request.params.uid) return reply.code(400).send(renderErrorPage(reply, 'sessionEnded'));
+    if (details.uid !== request.params.uid)
+      return reply.code(400).send(renderErrorPage(reply, 'sessionEnded'));
     const params = details.params as Record<string, string | undefined>;
     const client = await provider.Client.find(params.client_id ?? '');
     if (!client || !params.redirect_uri) return reply.code(400).send(renderErrorPage(reply, 'sessionEnded'));
@@ -37,7 +39,10 @@ export function registerInteractionRoutes(app: FastifyInstance, deps: JourneyDep
 
     const journey = await deps.journeys.load(request);
     // A new supplier request starts a new sign-in; the account-page sign-in (if any) stays.
-    const state: JourneyState = { ...(journey?.state.account ? { account: journey.state.account } : {}), interaction };
+    const state: JourneyState = {
+      ...(journey?.state.account ? { account: journey.state.account } : {}),
+      interaction,
+    };
 
     const reasons = new Set(details.prompt.reasons);
     const sessionAccountId = details.session?.accountId;

@@ -142,9 +142,12 @@ export function registerRegisterRoutes(app: FastifyInstance, deps: JourneyDeps):
     const parsed = codeForm.safeParse(request.body ?? {});
     if (!parsed.success) return showEmailCode(reply, step, values, fieldErrors(parsed.error), 400);
     // Only a code sent by email to this address, for this registration, counts.
-    const pending = journey.state.code;
-    const ours = pending?.channel === 'email' && pending.recipient === email ? pending : undefined;
-    const checked = await deps.codes.check(ours, parsed.data.code, 'register:' + email, request.ip);
+    const checked = await deps.codes.check(journey.state.code, parsed.data.code, {
+      channel: 'email',
+      recipient: email,
+      subject: 'register:' + email,
+      ip: request.ip,
+    });
     if (!checked.ok) {
       await journeys.save(reply, journey, journey.state);
       return showEmailCode(reply, step, values, { code: CODE_MESSAGES[checked.error] }, 400);
@@ -260,9 +263,12 @@ export function registerRegisterRoutes(app: FastifyInstance, deps: JourneyDeps):
     const values = typed(request.body, ['code']);
     const parsed = codeForm.safeParse(request.body ?? {});
     if (!parsed.success) return showPhoneCode(reply, step, values, fieldErrors(parsed.error), 400);
-    const pending = journey.state.code;
-    const ours = pending?.channel === 'sms' && pending.recipient === phone ? pending : undefined;
-    const checked = await deps.codes.check(ours, parsed.data.code, 'register:' + email, request.ip);
+    const checked = await deps.codes.check(journey.state.code, parsed.data.code, {
+      channel: 'sms',
+      recipient: phone,
+      subject: 'register:' + email,
+      ip: request.ip,
+    });
     if (!checked.ok) {
       await journeys.save(reply, journey, journey.state);
       return showPhoneCode(reply, step, values, { code: CODE_MESSAGES[checked.error] }, 400);

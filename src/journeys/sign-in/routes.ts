@@ -8,8 +8,15 @@ import { parseVtr, type Credential } from '../../domain/vectors-of-trust.js';
 import { findAccountById, findAccountByEmail, updateAccount, type Account } from '../../store/accounts.js';
 import { csrfProtect } from '../../web/security.js';
 import { checkAuthenticatorCode } from '../authenticator-app.js';
-import { CODE_MESSAGES, pendingCodeFor } from '../codes.js';
-import { finishSignIn, levelTooLow, renderJourney, sessionEnded, signInSatisfied, abandonInteraction } from '../complete.js';
+import { CODE_MESSAGES } from '../codes.js';
+import {
+  finishSignIn,
+  levelTooLow,
+  renderJourney,
+  sessionEnded,
+  signInSatisfied,
+  abandonInteraction,
+} from '../complete.js';
 import type { JourneyDeps } from '../deps.js';
 import { decoyHash, passwordMatches } from '../passwords.js';
 import { isRememberedDevice, rememberDevice } from '../remembered-device.js';
@@ -37,7 +44,12 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
   const { journeys } = deps;
 
   /** After each credential: finish, explain the level is too low, or ask for the next factor. */
-  async function next(request: FastifyRequest, reply: FastifyReply, journey: Journey, account: Account): Promise<FastifyReply> {
+  async function next(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    journey: Journey,
+    account: Account,
+  ): Promise<FastifyReply> {
     const signIn = journey.state.signIn!;
     if (signInSatisfied(journey.state)) return finishSignIn(deps, request, reply, journey);
     if (levelTooLow(journey.state)) {
@@ -45,7 +57,11 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
       return reply.redirect('/sign-in/prove-identity', 303);
     }
     const accepted = acceptedSecondFactors(journey);
-    if (accepted.has('Cd') && !signIn.credentials.includes('Cd') && (await isRememberedDevice(deps.db, request, account.id))) {
+    if (
+      accepted.has('Cd') &&
+      !signIn.credentials.includes('Cd') &&
+      (await isRememberedDevice(deps.db, request, account.id))
+    ) {
       signIn.credentials.push('Cd');
       if (signInSatisfied(journey.state)) return finishSignIn(deps, request, reply, journey);
     }
@@ -56,7 +72,12 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     return sendTextCode(request, reply, journey, account);
   }
 
-  async function sendTextCode(request: FastifyRequest, reply: FastifyReply, journey: Journey, account: Account): Promise<FastifyReply> {
+  async function sendTextCode(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    journey: Journey,
+    account: Account,
+  ): Promise<FastifyReply> {
     const sent = await deps.codes.sendSmsCode(account.phone_number, request.ip, account.id);
     if (!sent.ok) {
       journey.state.code = undefined;
@@ -84,7 +105,9 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     const body = (request.body ?? {}) as Record<string, unknown>;
     const values = { email: typeof body.email === 'string' ? body.email : '' };
     const show = (errors: Record<string, string>, status = 400) =>
-      reply.code(status).send(renderJourney(reply, journey, 'sign-in/email-password.njk', { values, errors }));
+      reply
+        .code(status)
+        .send(renderJourney(reply, journey, 'sign-in/email-password.njk', { values, errors }));
 
     const parsed = signInForm.safeParse(body);
     if (!parsed.success) return show(fieldErrors(parsed.error));
@@ -93,7 +116,11 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     const ipLimit = await deps.limits.check('passwordAttemptsPerIp', request.ip);
     const emailLimit = await deps.limits.check('passwordFailuresPerAccount', email);
     if (!ipLimit.allowed || !emailLimit.allowed) {
-      await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_LOCKED, ip: request.ip, details: { byIp: !ipLimit.allowed } });
+      await deps.audit.record({
+        code: AUDIT_EVENTS.SIGN_IN_LOCKED,
+        ip: request.ip,
+        details: { byIp: !ipLimit.allowed },
+      });
       const wait = Math.max(ipLimit.retryAfterSeconds, emailLimit.retryAfterSeconds);
       return show({ email: `You have tried to log in too many times. Try again in ${minutes(wait)}` }, 429);
     }
@@ -106,15 +133,32 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     await deps.limits.hit('passwordAttemptsPerIp', request.ip);
     if (!account || !good) {
       const failures = await deps.limits.hit('passwordFailuresPerAccount', email);
-      await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_PASSWORD_FAILED, accountId: account?.id, ip: request.ip });
+      await deps.audit.record({
+        code: AUDIT_EVENTS.SIGN_IN_PASSWORD_FAILED,
+        accountId: account?.id,
+        ip: request.ip,
+      });
       if (failures.retryAfterSeconds > 0) {
-        await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_LOCKED, accountId: account?.id, ip: request.ip });
-        return show({ email: `You have tried to log in too many times. Try again in ${minutes(failures.retryAfterSeconds)}` }, 429);
+        await deps.audit.record({
+          code: AUDIT_EVENTS.SIGN_IN_LOCKED,
+          accountId: account?.id,
+          ip: request.ip,
+        });
+        return show(
+          {
+            email: `You have tried to log in too many times. Try again in ${minutes(failures.retryAfterSeconds)}`,
+          },
+          429,
+        );
       }
       return show({ email: WRONG_DETAILS });
     }
     await deps.limits.reset('passwordFailuresPerAccount', email);
-    await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_PASSWORD_OK, accountId: account.id, ip: request.ip });
+    await deps.audit.record({
+      code: AUDIT_EVENTS.SIGN_IN_PASSWORD_OK,
+      accountId: account.id,
+      ip: request.ip,
+    });
     // A new sign-in starts clean: no code or progress from another step carries over.
     delete journey.state.code;
     journey.state.signIn = { accountId: account.id, credentials: ['Cp'], level: account.proofing_level };
@@ -137,7 +181,9 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     return renderJourney(reply, journey, 'sign-in/text-code.njk', {
       phone: maskPhone(account.phone_number),
       values: {},
-      errors: limited ? { code: 'You have asked for too many codes. Wait 15 minutes and then request a new code' } : {},
+      errors: limited
+        ? { code: 'You have asked for too many codes. Wait 15 minutes and then request a new code' }
+        : {},
       canUseApp: Boolean(account.totp_secret) && acceptedSecondFactors(journey).has('Ck'),
     });
   });
@@ -157,19 +203,37 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
         }),
       );
     if (!parsed.success) return show(fieldErrors(parsed.error));
-    const pending = pendingCodeFor(journey.state.code, 'sms', account.phone_number);
-    const checked = await deps.codes.check(pending, parsed.data.code, account.id, request.ip, account.id);
+    const checked = await deps.codes.check(journey.state.code, parsed.data.code, {
+      channel: 'sms',
+      recipient: account.phone_number,
+      subject: account.id,
+      ip: request.ip,
+      accountId: account.id,
+    });
     if (!checked.ok) {
       await journeys.save(reply, journey, journey.state);
-      await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED, accountId: account.id, ip: request.ip });
+      await deps.audit.record({
+        code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED,
+        accountId: account.id,
+        ip: request.ip,
+      });
       return show({ code: CODE_MESSAGES[checked.error] });
     }
     delete journey.state.code;
     journey.state.signIn!.credentials.push('Cd');
-    await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_OK, accountId: account.id, ip: request.ip, details: { factor: 'sms' } });
+    await deps.audit.record({
+      code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_OK,
+      accountId: account.id,
+      ip: request.ip,
+      details: { factor: 'sms' },
+    });
     if (parsed.data.remember === 'yes') {
       await rememberDevice(deps.db, reply, account.id);
-      await deps.audit.record({ code: AUDIT_EVENTS.DEVICE_REMEMBERED, accountId: account.id, ip: request.ip });
+      await deps.audit.record({
+        code: AUDIT_EVENTS.DEVICE_REMEMBERED,
+        accountId: account.id,
+        ip: request.ip,
+      });
     }
     return next(request, reply, journey, account);
   });
@@ -209,16 +273,32 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     if (!(await deps.limits.check('codeFailuresPerSubject', account.id)).allowed) {
       return show({ code: CODE_MESSAGES.too_many }, 429);
     }
-    const step = checkAuthenticatorCode(deps.sealer.open(account.totp_secret), parsed.data.code, account.totp_last_step);
+    const step = checkAuthenticatorCode(
+      deps.sealer.open(account.totp_secret),
+      parsed.data.code,
+      account.totp_last_step,
+    );
     if (step === undefined) {
       await deps.limits.hit('codeFailuresPerSubject', account.id);
-      await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED, accountId: account.id, ip: request.ip, details: { factor: 'app' } });
-      return show({ code: 'The security code is not correct. Enter the code your authenticator app shows now' });
+      await deps.audit.record({
+        code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED,
+        accountId: account.id,
+        ip: request.ip,
+        details: { factor: 'app' },
+      });
+      return show({
+        code: 'The security code is not correct. Enter the code your authenticator app shows now',
+      });
     }
     await updateAccount(deps.db, account.id, { totp_last_step: step });
     await deps.limits.reset('codeFailuresPerSubject', account.id);
     journey.state.signIn!.credentials.push('Ck');
-    await deps.audit.record({ code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_OK, accountId: account.id, ip: request.ip, details: { factor: 'app' } });
+    await deps.audit.record({
+      code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_OK,
+      accountId: account.id,
+      ip: request.ip,
+      details: { factor: 'app' },
+    });
     return next(request, reply, journey, account);
   });
 

@@ -7,7 +7,11 @@ export const signInForm = z.object({
 });
 
 export const codeForm = z.object({
-  code: z.string().trim().min(1, 'Enter the 6-digit security code').max(20, 'Enter the 6-digit security code'),
+  code: z
+    .string()
+    .trim()
+    .min(1, 'Enter the 6-digit security code')
+    .max(20, 'Enter the 6-digit security code'),
   remember: z.string().optional(),
 });
 

@@ -12,7 +12,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('landline_number_verified', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('totp_secret', 'text')
     .addColumn('totp_last_step', 'integer')
-    .addColumn('proofing_level', 'text', (c) => c.notNull().defaultTo('P0').check(sql`proofing_level in ('P0','P5','P9')`))
+    .addColumn('proofing_level', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('P0')
+        .check(sql`proofing_level in ('P0','P5','P9')`),
+    )
     .addColumn('nhs_number', 'text')
     .addColumn('nhs_number_hash', 'text', (c) => c.unique())
     .addColumn('family_name', 'text')
@@ -61,7 +66,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('superseded_at', 'timestamptz')
     .execute();
   // At most one signing key at a time, however many instances start together.
-  await sql`create unique index signing_keys_one_active on signing_keys ((true)) where status = 'active'`.execute(db);
+  await sql`create unique index signing_keys_one_active on signing_keys ((true)) where status = 'active'`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('client_user_metadata')
@@ -118,7 +125,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('prev_hash', 'text', (c) => c.notNull())
     .addColumn('hash', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('audit_events_account').on('audit_events').columns(['account_id', 'at']).execute();
+  await db.schema
+    .createIndex('audit_events_account')
+    .on('audit_events')
+    .columns(['account_id', 'at'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

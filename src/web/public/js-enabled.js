@@ -2,4 +2,4 @@
 // inline version in nhsuk-frontend's template.njk): marks the page as having
 // JavaScript, and as supported by nhsuk-frontend when ES modules work.
 document.body.className +=
-  ' js-enabled' + ('noModule' in HTMLScriptElement.prototype ? ' nhsuk-frontend-supported' : '');
+  ' js-enabled' + ('noModule' in document.createElement('script') ? ' nhsuk-frontend-supported' : '');

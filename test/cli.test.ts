@@ -1,0 +1,498 @@
+// The operator CLI, driven through its command functions against an
+// in-memory database: suppliers, signing keys, the outbox, the audit chain.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_EVENTS } from '../src/audit/events.js';
+import { createAuditLog } from '../src/audit/log.js';
+import { auditVerify } from '../src/cli/commands/audit.js';
+import { keysList, keysRotate } from '../src/cli/commands/keys.js';
+import { outbox } from '../src/cli/commands/outbox.js';
+import { people } from '../src/cli/commands/people.js';
+import { seed } from '../src/cli/commands/seed.js';
+import { suppliersAdd } from '../src/cli/commands/suppliers-add.js';
+import { suppliersChange } from '../src/cli/commands/suppliers-change.js';
+import { suppliersList } from '../src/cli/commands/suppliers-list.js';
+import { suppliersRemove } from '../src/cli/commands/suppliers-remove.js';
+import { suppliersShow } from '../src/cli/commands/suppliers-show.js';
+import type { CliContext, Command } from '../src/cli/context.js';
+import { COMMANDS, runCommand } from '../src/cli/run.js';
+import { TEST_PASSWORD, TEST_PEOPLE } from '../src/cli/seed.js';
+import { ensureSigningKey } from '../src/oidc/signing-keys.js';
+import { migrate, openDatabase, type OpenDatabase } from '../src/store/db.js';
+import { createSealer } from '../src/store/encryption.js';
+import { findSupplier } from '../src/store/suppliers.js';
+
+let database: OpenDatabase;
+let ctx: CliContext;
+let dir: string;
+let publicKey: string;
+let otherPublicKey: string;
+let weakKey: string;
+const output: { out: string[]; err: string[] } = { out: [], err: [] };
+
+function pemFile(name: string, bits: number): string {
+  const { publicKey: key } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const path = join(dir, name);
+  writeFileSync(path, key.export({ type: 'spki', format: 'pem' }));
+  return path;
+}
+
+/** Runs a command, returning its exit code and what it printed. */
+async function run(command: Command, ...args: string[]) {
+  output.out = [];
+  output.err = [];
+  const code = await command(ctx, args);
+  return { code, out: output.out.join('\n'), err: output.err.join('\n') };
+}
+
+async function runLine(...argv: string[]) {
+  output.out = [];
+  output.err = [];
+  const code = await runCommand(ctx, argv);
+  return { code, out: output.out.join('\n'), err: output.err.join('\n') };
+}
+
+const addArgs = (clientId: string, ...extra: string[]) => [
+  '--client-id',
+  clientId,
+  '--name',
+  `Service ${clientId}`,
+  '--public-key',
+  publicKey,
+  ...extra,
+];
+
+beforeAll(async () => {
+  database = await openDatabase({});
+  await migrate(database.db);
+  dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
+  publicKey = pemFile('supplier.pem', 2048);
+  otherPublicKey = pemFile('other.pem', 2048);
+  weakKey = pemFile('weak.pem', 1024);
+  ctx = {
+    db: database.db,
+    sealer: createSealer(randomBytes(32).toString('base64')),
+    audit: createAuditLog(database.db),
+    out: (line) => output.out.push(line),
+    err: (line) => output.err.push(line),
+    issuer: 'https://login.example.org',
+  };
+});
+
+afterAll(async () => {
+  await database?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('suppliers', () => {
+  it('adds a supplier from a PEM file, then lists and shows it', async () => {
+    const added = await run(
+      suppliersAdd,
+      ...addArgs('acme-gp', '--redirect-uri', 'https://acme.example/callback', '--scopes', 'openid profile'),
+      '--scope',
+      'email',
+      '--vtr',
+      'P9.Cp.Cd',
+      '--vtr',
+      'P5.Cp.Cd',
+    );
+    expect(added.err).toBe('');
+    expect(added.code).toBe(0);
+    expect(added.out).toContain('Registered supplier acme-gp');
+    // The openid-client snippet: issuer, client id, private_key_jwt, RS512.
+    expect(added.out).toContain("new URL('https://login.example.org')");
+    expect(added.out).toContain("'acme-gp'");
+    expect(added.out).toContain("token_endpoint_auth_method: 'private_key_jwt'");
+    expect(added.out).toContain("'RS512'");
+
+    const stored = await findSupplier(database.db, 'acme-gp');
+    expect(stored?.metadata.scope).toBe('openid profile email');
+    expect(stored?.metadata.allowed_vtr).toEqual(['P9.Cp.Cd', 'P5.Cp.Cd']);
+    expect(stored?.metadata.jwks?.keys).toHaveLength(1);
+
+    const listed = await run(suppliersList);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/acme-gp\s+Service acme-gp\s+1\s+openid profile email/);
+
+    const shown = await run(suppliersShow, 'acme-gp');
+    expect(shown.code).toBe(0);
+    const json = JSON.parse(shown.out) as { client_id: string; metadata: { redirect_uris: string[] } };
+    expect(json.client_id).toBe('acme-gp');
+    expect(json.metadata.redirect_uris).toEqual(['https://acme.example/callback']);
+
+    const audited = await database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('code', '=', AUDIT_EVENTS.SUPPLIER_REGISTERED)
+      .where('client_id', '=', 'acme-gp')
+      .executeTakeFirst();
+    expect(audited?.details.operator).toBe(userInfo().username);
+  });
+
+  it('refuses to add a client id that is already registered', async () => {
+    const again = await run(
+      suppliersAdd,
+      ...addArgs('acme-gp', '--redirect-uri', 'https://x.example/cb', '--scope', 'openid'),
+    );
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('already exists');
+    expect(again.err).toContain('suppliers change acme-gp');
+  });
+
+  it('refuses bad redirect URIs, naming the flag and the problem', async () => {
+    const http = await run(
+      suppliersAdd,
+      ...addArgs('bad-1', '--redirect-uri', 'http://acme.example/cb', '--scope', 'openid'),
+    );
+    expect(http.code).toBe(1);
+    expect(http.err).toContain('--redirect-uri');
+    expect(http.err).toContain('must use https');
+
+    const query = await run(
+      suppliersAdd,
+      ...addArgs('bad-2', '--redirect-uri', 'https://acme.example/cb?x=1', '--scope', 'openid'),
+    );
+    expect(query.code).toBe(1);
+    expect(query.err).toContain('--redirect-uri');
+    expect(query.err).toContain('query strings are not allowed');
+
+    const eleven = Array.from({ length: 11 }, (_, i) => [
+      '--redirect-uri',
+      `https://acme.example/cb${i}`,
+    ]).flat();
+    const many = await run(suppliersAdd, ...addArgs('bad-3', ...eleven, '--scope', 'openid'));
+    expect(many.code).toBe(1);
+    expect(many.err).toContain('--redirect-uri');
+    expect(many.err).toContain('At most 10 redirect URIs');
+
+    // http is fine on localhost (development).
+    const local = await run(
+      suppliersAdd,
+      ...addArgs('local-dev', '--redirect-uri', 'http://localhost:4000/cb', '--scope', 'openid'),
+    );
+    expect(local.code).toBe(0);
+
+    for (const id of ['bad-1', 'bad-2', 'bad-3']) expect(await findSupplier(database.db, id)).toBeUndefined();
+  });
+
+  it('refuses a 1024-bit key, naming the file', async () => {
+    const weak = await run(
+      suppliersAdd,
+      '--client-id',
+      'weak',
+      '--name',
+      'Weak',
+      '--public-key',
+      weakKey,
+      '--redirect-uri',
+      'https://weak.example/cb',
+      '--scope',
+      'openid',
+    );
+    expect(weak.code).toBe(1);
+    expect(weak.err).toContain(`--public-key ${weakKey}`);
+    expect(weak.err).toContain('at least 2048 bits');
+    expect(await findSupplier(database.db, 'weak')).toBeUndefined();
+  });
+
+  it('refuses an unknown scope and a missing openid scope', async () => {
+    const unknown = await run(
+      suppliersAdd,
+      ...addArgs(
+        'scopey',
+        '--redirect-uri',
+        'https://s.example/cb',
+        '--scope',
+        'openid',
+        '--scope',
+        'everything',
+      ),
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('--scope');
+    expect(unknown.err).toContain('Unknown scopes: everything');
+
+    const noOpenid = await run(
+      suppliersAdd,
+      ...addArgs('scopey', '--redirect-uri', 'https://s.example/cb', '--scope', 'email'),
+    );
+    expect(noOpenid.code).toBe(1);
+    expect(noOpenid.err).toContain('openid scope is required');
+  });
+
+  it('reports usage mistakes with exit code 2, naming the flag', async () => {
+    const missing = await run(suppliersAdd, '--name', 'No id');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('--client-id is required');
+
+    const unknown = await run(
+      suppliersAdd,
+      ...addArgs('x', '--redirect-uri', 'https://x.example/cb', '--colour', 'blue'),
+    );
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('Unknown flag --colour');
+
+    const both = await run(
+      suppliersAdd,
+      ...addArgs('x', '--jwks-uri', 'https://x.example/jwks', '--scope', 'openid'),
+    );
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('--public-key or --jwks-uri');
+
+    const noValue = await run(suppliersAdd, '--client-id');
+    expect(noValue.code).toBe(2);
+    expect(noValue.err).toContain('--client-id needs a value');
+  });
+
+  it('changes redirect URIs (replace, add, remove) and audits each change with the operator', async () => {
+    const replaced = await run(
+      suppliersChange,
+      'acme-gp',
+      '--redirect-uri',
+      'https://acme.example/new',
+      '--redirect-uri',
+      'https://acme.example/other',
+    );
+    expect(replaced.code).toBe(0);
+    expect(replaced.out).toContain('Changed redirect_uris of supplier acme-gp');
+    let stored = await findSupplier(database.db, 'acme-gp');
+    expect(stored?.metadata.redirect_uris).toEqual([
+      'https://acme.example/new',
+      'https://acme.example/other',
+    ]);
+    // Everything not named stays as it was.
+    expect(stored?.metadata.scope).toBe('openid profile email');
+
+    expect(
+      (await run(suppliersChange, 'acme-gp', '--add-redirect-uri', 'https://acme.example/third')).code,
+    ).toBe(0);
+    expect(
+      (await run(suppliersChange, 'acme-gp', '--remove-redirect-uri', 'https://acme.example/other')).code,
+    ).toBe(0);
+    stored = await findSupplier(database.db, 'acme-gp');
+    expect(stored?.metadata.redirect_uris).toEqual([
+      'https://acme.example/new',
+      'https://acme.example/third',
+    ]);
+
+    const notThere = await run(
+      suppliersChange,
+      'acme-gp',
+      '--remove-redirect-uri',
+      'https://nowhere.example/cb',
+    );
+    expect(notThere.code).toBe(1);
+    expect(notThere.err).toContain('--remove-redirect-uri');
+
+    const bad = await run(suppliersChange, 'acme-gp', '--add-redirect-uri', 'https://acme.example/cb?q=1');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('--add-redirect-uri');
+    expect(bad.err).toContain('query strings are not allowed');
+
+    const changes = await database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('code', '=', AUDIT_EVENTS.SUPPLIER_CHANGED)
+      .where('client_id', '=', 'acme-gp')
+      .orderBy('id')
+      .execute();
+    expect(changes).toHaveLength(3);
+    expect(changes[0]?.details.operator).toBe(userInfo().username);
+    expect(changes[0]?.details.changed).toEqual(['redirect_uris']);
+  });
+
+  it('replaces the keys with --public-key and refuses an unknown client id', async () => {
+    const before = await findSupplier(database.db, 'acme-gp');
+    const changed = await run(suppliersChange, 'acme-gp', '--public-key', otherPublicKey, '--sandpit');
+    expect(changed.code).toBe(0);
+    const after = await findSupplier(database.db, 'acme-gp');
+    expect(after?.metadata.jwks?.keys).toHaveLength(1);
+    expect(after?.metadata.jwks?.keys[0]?.n).not.toBe(before?.metadata.jwks?.keys[0]?.n);
+    expect(after?.metadata.sandpit).toBe(true);
+
+    const missing = await run(suppliersChange, 'nobody', '--name', 'X');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('No supplier has client id nobody');
+
+    const nothing = await run(suppliersChange, 'acme-gp');
+    expect(nothing.code).toBe(2);
+  });
+
+  it('removes a supplier, audited', async () => {
+    const removed = await run(suppliersRemove, 'local-dev');
+    expect(removed.code).toBe(0);
+    expect(await findSupplier(database.db, 'local-dev')).toBeUndefined();
+    expect((await run(suppliersShow, 'local-dev')).code).toBe(1);
+    expect((await run(suppliersRemove, 'local-dev')).code).toBe(1);
+    const audited = await database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('code', '=', AUDIT_EVENTS.SUPPLIER_REMOVED)
+      .executeTakeFirst();
+    expect(audited?.client_id).toBe('local-dev');
+    expect(audited?.details.operator).toBe(userInfo().username);
+  });
+});
+
+describe('keys', () => {
+  const statuses = async () =>
+    Object.fromEntries(
+      (await database.db.selectFrom('signing_keys').select(['kid', 'status']).execute()).map((k) => [
+        k.kid,
+        k.status,
+      ]),
+    );
+
+  it('rotate makes a new active key and keeps the old one published', async () => {
+    await ensureSigningKey(database.db, ctx.sealer);
+    const [first] = Object.keys(await statuses());
+    const rotated = await run(keysRotate);
+    expect(rotated.code).toBe(0);
+    const kid = /New signing key: (\S+)/.exec(rotated.out)?.[1];
+    expect(kid).toBeDefined();
+    expect(rotated.out).toContain(`Still published, to verify tokens already issued: ${first}`);
+    expect(rotated.out).toContain('next reload');
+    expect(await statuses()).toEqual({ [first!]: 'published', [kid!]: 'active' });
+
+    const listed = await run(keysList);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(new RegExp(`${kid}\\s+active`));
+    expect(listed.out).toMatch(new RegExp(`${first}\\s+published`));
+    // Never the private key, sealed or not.
+    const sealed = await database.db.selectFrom('signing_keys').select('private_jwk').execute();
+    for (const s of sealed) expect(listed.out).not.toContain(s.private_jwk);
+    expect(listed.out).not.toMatch(/"d"|private/i);
+
+    const audited = await database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('code', '=', AUDIT_EVENTS.SIGNING_KEY_ROTATED)
+      .executeTakeFirst();
+    expect(audited?.details.kid).toBe(kid);
+    expect(audited?.details.operator).toBe(userInfo().username);
+  });
+
+  it('rotating twice within 2 hours keeps both old keys published', async () => {
+    const rotated = await run(keysRotate);
+    expect(rotated.code).toBe(0);
+    const all = await statuses();
+    expect(Object.values(all).sort()).toEqual(['active', 'published', 'published']);
+    const listed = await run(keysList);
+    expect(listed.out.match(/^\S+\s+published\s/gm)).toHaveLength(2);
+    expect(listed.out.match(/^\S+\s+active\s/gm)).toHaveLength(1);
+  });
+
+  it('retires keys superseded more than 2 hours ago at the next rotation', async () => {
+    await sql`update signing_keys set superseded_at = now() - interval '3 hours' where status = 'published'`.execute(
+      database.db,
+    );
+    const rotated = await run(keysRotate);
+    expect(rotated.code).toBe(0);
+    expect(rotated.out).toMatch(/Retired \(removed from the JWKS\): \S+, \S+/);
+    expect(Object.values(await statuses()).sort()).toEqual(['active', 'published', 'retired', 'retired']);
+  });
+});
+
+describe('outbox, people and seed', () => {
+  it('prints messages from the outbox, newest first, filtered by recipient', async () => {
+    expect((await run(outbox)).out).toContain('The outbox is empty.');
+    await database.db
+      .insertInto('outbox')
+      .values([
+        {
+          channel: 'email',
+          recipient: 'p9.patient@example.com',
+          subject: 'Your security code',
+          body: 'Your code is 123456',
+        },
+        { channel: 'sms', recipient: '+447700900009', subject: '', body: 'NHS login code 654321' },
+      ])
+      .execute();
+    const all = await run(outbox);
+    expect(all.code).toBe(0);
+    expect(all.out).toContain('Email to p9.patient@example.com');
+    expect(all.out).toContain('Subject: Your security code');
+    expect(all.out).toContain('Text message to +447700900009');
+    expect(all.out.indexOf('654321')).toBeLessThan(all.out.indexOf('123456'));
+
+    const toOne = await run(outbox, '--to', 'P9.Patient@example.com');
+    expect(toOne.out).toContain('123456');
+    expect(toOne.out).not.toContain('654321');
+
+    const one = await run(outbox, '--limit', '1');
+    expect(one.out).toContain('654321');
+    expect(one.out).not.toContain('123456');
+
+    const bad = await run(outbox, '--limit', 'lots');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--limit');
+  });
+
+  it('seeds the demo supplier and test people, and lists them with the shared password', async () => {
+    const before = await run(people);
+    expect(before.out).toContain('run `npm run cli seed`');
+    const seeded = await run(seed);
+    expect(seeded.code).toBe(0);
+    expect(await findSupplier(database.db, 'demo-supplier')).toBeDefined();
+    const listed = await run(people);
+    expect(listed.code).toBe(0);
+    for (const p of TEST_PEOPLE) {
+      expect(listed.out).toContain(p.email);
+      if (p.nhsNumber) expect(listed.out).toContain(p.nhsNumber);
+    }
+    expect(listed.out).toContain(TEST_PASSWORD);
+    expect(listed.out).not.toContain('run `npm run cli seed`');
+  });
+
+  it('refuses to seed in production', async () => {
+    const refused = await seed({ ...ctx, production: true }, []);
+    expect(refused).toBe(1);
+  });
+});
+
+describe('help and dispatch', () => {
+  it('help lists every command', async () => {
+    const helped = await runLine();
+    expect(helped.code).toBe(0);
+    for (const name of Object.keys(COMMANDS)) expect(helped.out).toContain(name);
+    for (const f of [
+      '--client-id',
+      '--add-redirect-uri',
+      '--remove-redirect-uri',
+      '--scopes',
+      '--to',
+      '--limit',
+    ]) {
+      expect(helped.out).toContain(f);
+    }
+  });
+
+  it('runs a command line and reports an unknown command as a usage mistake', async () => {
+    expect((await runLine('suppliers', 'list')).out).toContain('acme-gp');
+    const unknown = await runLine('suppliers', 'frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('There is no command suppliers frobnicate');
+    expect((await runLine('nonsense')).code).toBe(2);
+  });
+});
+
+describe('audit verify', () => {
+  it('passes on an intact chain, then names the entry after tampering', async () => {
+    const count = await database.db
+      .selectFrom('audit_events')
+      .select(sql<string>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
+    const intact = await run(auditVerify);
+    expect(intact.code).toBe(0);
+    expect(intact.out).toBe(`Audit chain intact (${Number(count.n)} entries)`);
+
+    await sql`update audit_events set details = '{"x":1}' where id = 1`.execute(database.db);
+    const broken = await run(auditVerify);
+    expect(broken.code).toBe(1);
+    expect(broken.err).toBe('Audit chain broken at entry 1');
+  });
+});
