@@ -12,7 +12,9 @@ import { createAuditLog, type AuditLog } from './audit/log.js';
 import { seedDemoSupplier, seedTestPeople } from './cli/seed.js';
 import type { Config } from './config.js';
 import { createPasswordPolicy } from './domain/password-policy.js';
-import { ensureSigningKey } from './oidc/signing-keys.js';
+import { ensureSigningKey, signingKeysVersion } from './oidc/signing-keys.js';
+import { purgeExpired } from './oidc/adapter.js';
+import { purgeExpiredJourneys } from './journeys/state.js';
 import { RedisAdapter } from './oidc/redis-adapter.js';
 import { migrate, openDatabase, type OpenDatabase } from './store/db.js';
 import { createSealer, developmentEncryptionKey, type Sealer } from './store/encryption.js';
@@ -22,8 +24,14 @@ export interface Runtime extends BuiltApp {
   database: OpenDatabase;
   sealer: Sealer;
   audit: AuditLog;
+  /** Reloads the provider if another process rotated the signing keys; true when it did. */
+  checkSigningKeys(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** How often an instance looks for rotated keys and clears out expired rows. */
+const KEY_CHECK_MS = 30_000;
+const PURGE_MS = 10 * 60_000;
 
 export interface RuntimeOptions {
   /** Keep the embedded database in memory (tests). */
@@ -77,13 +85,36 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     logger: options.logger ?? false,
   });
 
+  // `keys rotate` runs in another process; every instance notices within
+  // KEY_CHECK_MS and rebuilds its provider with the new key set.
+  let keysVersion = await signingKeysVersion(database.db);
+  const checkSigningKeys = async (): Promise<boolean> => {
+    const now = await signingKeysVersion(database.db);
+    if (now === keysVersion) return false;
+    keysVersion = now;
+    await built.reloadSigningKeys();
+    built.app.log.info('signing keys changed; provider reloaded');
+    return true;
+  };
+  const log = (e: unknown) => built.app.log.error({ err: e }, 'maintenance task failed');
+  const timers = [
+    setInterval(() => void checkSigningKeys().catch(log), KEY_CHECK_MS),
+    setInterval(
+      () => void Promise.all([purgeExpired(database.db), purgeExpiredJourneys(database.db)]).catch(log),
+      PURGE_MS,
+    ),
+  ];
+  for (const t of timers) t.unref();
+
   return {
     ...built,
     config,
     database,
     sealer,
     audit,
+    checkSigningKeys,
     async close() {
+      for (const t of timers) clearInterval(t);
       await built.app.close();
       redis?.disconnect();
       await database.close();
