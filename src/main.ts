@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.js';
 import { startRuntime } from './runtime.js';
+import { EmbeddedDatabaseInUse } from './store/embedded-lock.js';
 import { DEMO_CLIENT_ID, TEST_PASSWORD, TEST_PEOPLE } from './cli/seed.js';
 
 async function main(): Promise<void> {
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof ConfigError) {
+  if (e instanceof ConfigError || e instanceof EmbeddedDatabaseInUse) {
     process.stderr.write(`${e.message}\n`);
     process.exit(78);
   }

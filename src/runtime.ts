@@ -18,6 +18,7 @@ import { purgeExpiredJourneys } from './journeys/state.js';
 import { RedisAdapter } from './oidc/redis-adapter.js';
 import { migrate, openDatabase, type OpenDatabase } from './store/db.js';
 import { createSealer, developmentEncryptionKey, type Sealer } from './store/encryption.js';
+import { lockEmbeddedDatabase } from './store/embedded-lock.js';
 
 export interface Runtime extends BuiltApp {
   config: Config;
@@ -44,6 +45,8 @@ export interface RuntimeOptions {
 }
 
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const embeddedOnDisk = !config.databaseUrl && !options.inMemory;
+  const unlock = embeddedOnDisk ? lockEmbeddedDatabase(config.dataDir) : () => undefined;
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: options.inMemory ? undefined : `${config.dataDir}/pg`,
@@ -118,6 +121,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       await built.app.close();
       redis?.disconnect();
       await database.close();
+      unlock();
     },
   };
 }

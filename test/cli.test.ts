@@ -355,7 +355,7 @@ describe('keys', () => {
     const kid = /New signing key: (\S+)/.exec(rotated.out)?.[1];
     expect(kid).toBeDefined();
     expect(rotated.out).toContain(`Still published, to verify tokens already issued: ${first}`);
-    expect(rotated.out).toContain('next reload');
+    expect(rotated.out).toContain('within 30 seconds');
     expect(await statuses()).toEqual({ [first!]: 'published', [kid!]: 'active' });
 
     const listed = await run(keysList);

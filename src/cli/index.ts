@@ -8,6 +8,17 @@ import { migrate, openDatabase, type OpenDatabase } from '../store/db.js';
 import { createSealer, developmentEncryptionKey } from '../store/encryption.js';
 import { EXIT_FAILED, type CliContext } from './context.js';
 import { answerWithoutDatabase, resolveCommand } from './run.js';
+import { embeddedLockHolder } from '../store/embedded-lock.js';
+
+/** Commands that only read, and so may run beside a service on the embedded database. */
+const READ_ONLY_COMMANDS = new Set([
+  'outbox',
+  'people',
+  'keys list',
+  'suppliers list',
+  'suppliers show',
+  'audit verify',
+]);
 
 const out = (line: string) => void process.stdout.write(line + '\n');
 const err = (line: string) => void process.stderr.write(line + '\n');
@@ -19,8 +30,17 @@ async function main(argv: string[]): Promise<number> {
   let database: OpenDatabase | undefined;
   try {
     const config = loadConfig();
+    // While the service runs on the embedded database, the CLI may read it but not write it.
+    const holder = config.databaseUrl ? undefined : embeddedLockHolder(config.dataDir);
+    if (holder && !READ_ONLY_COMMANDS.has(resolved.name)) {
+      err(
+        `The service (pid ${holder}) is running on the embedded database in ${config.dataDir}, and only one process may write it.
+` + `Stop the service (Ctrl+C), run this command, then start it again. Tokens already issued stay valid.`,
+      );
+      return EXIT_FAILED;
+    }
     database = await openDatabase({ url: config.databaseUrl, dataDir: `${config.dataDir}/pg` });
-    if (resolved.name !== 'migrate') {
+    if (resolved.name !== 'migrate' && !holder) {
       // The service migrates on start; the CLI does the same so it works on a fresh database.
       const ran = await migrate(database.db);
       if (ran.length) err(`Applied migrations first: ${ran.join(', ')}`);

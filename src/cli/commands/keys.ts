@@ -28,7 +28,9 @@ export const keysRotate = command(async (ctx, args) => {
       ? `Retired (removed from the JWKS): ${retired.join(', ')}`
       : 'Retired: none (a key stays published for 2 hours after it stops signing).',
   );
-  ctx.out('Running instances pick up the new key on their next reload.');
+  ctx.out(
+    'Running instances (on a PostgreSQL server) switch to it within 30 seconds; a stopped embedded service uses it when started.',
+  );
   return EXIT_OK;
 });
 
