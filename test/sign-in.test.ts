@@ -176,6 +176,31 @@ describe('text-message code (Cd)', () => {
   });
 });
 
+describe('single sign-on and step-up', () => {
+  it('asks a signed-in person only for the credential the new request adds', async () => {
+    const p = await person('step-up');
+    const browser = new TestBrowser(service.app);
+    await startAtSupplier(browser, '["P0.Cp"]');
+    // A password is all P0.Cp needs: straight back to the supplier.
+    const done = await browser.post('/sign-in', { email: p.email, password: TEST_PASSWORD });
+    expect(done.location).toMatch(/^http:\/\/localhost:3000\/authorize\//);
+    await browser.follow(done.location!);
+    // Now the supplier wants a device too: no password page, only the text code.
+    const step = await browser.follow(authorizeUrl(demo, { vtr: '["P0.Cp.Cd"]', scope: 'openid' }).url);
+    expect(step.url).toBe('/sign-in/text-code');
+    const back = await browser.post('/sign-in/text-code', {
+      code: (await latestCode(service.database.db, p.phone))!,
+    });
+    const final = await browser.follow(back.location!);
+    expect(new URL(final.url).searchParams.get('code')).toBeTruthy();
+    // And the session now meets P0.Cp.Cd silently.
+    const silent = await browser.follow(
+      authorizeUrl(demo, { vtr: '["P0.Cp.Cd"]', scope: 'openid', prompt: 'none' }).url,
+    );
+    expect(new URL(silent.url).searchParams.get('code')).toBeTruthy();
+  });
+});
+
 describe('authenticator app (Ck)', () => {
   it('accepts the current code once, and offers a text message instead', async () => {
     const secret = newAuthenticatorSecret();

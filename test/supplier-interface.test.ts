@@ -196,6 +196,27 @@ describe('the code flow', () => {
     });
   });
 
+  it('keeps codes for 10 minutes and refresh tokens for 30 days', async () => {
+    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, {
+      vtr: '["P0.Cp.Cd"]',
+    });
+    const lifetime = async (type: string, id: string) => {
+      const row = await service.database.db
+        .selectFrom('oidc_payloads')
+        .select('expires_at')
+        .where('type', '=', type)
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      return (new Date(row.expires_at!).getTime() - Date.now()) / 1000;
+    };
+    expect(await lifetime('AuthorizationCode', cb.code!)).toBeGreaterThan(590);
+    expect(await lifetime('AuthorizationCode', cb.code!)).toBeLessThanOrEqual(600);
+    const tokens = await exchangeCode(service.app, demo, cb.code!);
+    const days = (await lifetime('RefreshToken', tokens.body.refresh_token as string)) / 86400;
+    expect(days).toBeGreaterThan(29.99);
+    expect(days).toBeLessThanOrEqual(30);
+  });
+
   it('leaves out the claims a P0 person has not earned', async () => {
     const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, {
       vtr: '["P0.Cp.Cd"]',
