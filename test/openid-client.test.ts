@@ -123,7 +123,7 @@ it('completes the code flow with PKCE and verifies what NHS login promises', asy
   expect(tokens.token_type.toLowerCase()).toBe('bearer');
   expect(tokens.expires_in).toBe(300);
 
-  const trustmark = (await (await fetch(String(claims.vtm))).json()) as { idp: string };
+  const trustmark = (await (await fetch(claims.vtm as string)).json()) as { idp: string };
   expect(trustmark.idp).toBe(`${service.url}/`);
 
   const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
