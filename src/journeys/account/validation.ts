@@ -1,87 +1,30 @@
-// The account-page forms, one schema each. Contact details are normalised by
-// the domain rules (one stored form per address or number); the new
-// password's strength is checked by the route with the password policy.
-// Messages follow the NHS style: say what to do.
+// The account-page forms, one schema each, from the shared fields.
 import { z } from 'zod';
 import {
-  EMAIL_MESSAGES,
-  MOBILE_MESSAGES,
-  normaliseEmail,
-  normaliseUkMobile,
-} from '../../domain/contact-details.js';
-import { MAX_PASSWORD_LENGTH, PASSWORD_MESSAGES } from '../../domain/password-policy.js';
+  PASSWORD_MISMATCH,
+  currentPasswordField,
+  emailField,
+  mobileField,
+  newPasswordField,
+  text,
+} from '../form-fields.js';
 
-/** A form field as text: a missing field or a repeated one is treated as empty. */
-const text = z.unknown().transform((v) => (typeof v === 'string' ? v : ''));
-
-export const CODE_FORMAT_MESSAGE = 'Enter the 6-digit security code';
+export { CODE_FORMAT_MESSAGE, codeForm, fieldErrors } from '../form-fields.js';
 
 export const PASSWORD_CONFIRM_MESSAGES = {
   empty: 'Enter your new password again',
-  mismatch: 'The passwords do not match. Enter the same password in both boxes',
+  mismatch: PASSWORD_MISMATCH,
 } as const;
 
-/** A password typed to prove it is you (not checked against the policy). */
-const currentPassword = (empty: string) =>
-  text.pipe(
-    z
-      .string()
-      .min(1, empty)
-      .max(MAX_PASSWORD_LENGTH * 4, empty),
-  );
+export const emailForm = z.object({ email: emailField('Enter your new email address') });
 
-export const emailForm = z.object({
-  email: text.transform((value, ctx) => {
-    const email = normaliseEmail(value);
-    if (!email.ok) {
-      const message = email.error === 'empty' ? 'Enter your new email address' : EMAIL_MESSAGES[email.error];
-      ctx.addIssue({ code: 'custom', message });
-      return z.NEVER;
-    }
-    return email.value;
-  }),
-});
+export const phoneForm = z.object({ phone: mobileField('Enter your new mobile phone number') });
 
-export const phoneForm = z.object({
-  phone: text.transform((value, ctx) => {
-    const phone = normaliseUkMobile(value);
-    if (!phone.ok) {
-      const message =
-        phone.error === 'empty' ? 'Enter your new mobile phone number' : MOBILE_MESSAGES[phone.error];
-      ctx.addIssue({ code: 'custom', message });
-      return z.NEVER;
-    }
-    return phone.value;
-  }),
-});
-
-export const codeForm = z.object({
-  code: text.pipe(z.string().trim().min(1, CODE_FORMAT_MESSAGE).max(20, CODE_FORMAT_MESSAGE)),
-});
-
-/** Shape only: the password policy (common passwords, the email in it) is checked by the route. */
 export const changePasswordForm = z.object({
-  currentPassword: currentPassword('Enter your current password'),
-  password: text.pipe(
-    z
-      .string()
-      .min(1, 'Enter a new password')
-      .max(MAX_PASSWORD_LENGTH * 4, PASSWORD_MESSAGES.too_long),
-  ),
+  currentPassword: currentPasswordField('Enter your current password'),
+  password: newPasswordField('Enter a new password'),
   confirm: text.pipe(z.string().min(1, PASSWORD_CONFIRM_MESSAGES.empty)),
 });
 
 /** Confirming who you are before removing an app or deleting the account. */
-export const passwordForm = z.object({
-  password: currentPassword('Enter your password'),
-});
-
-/** Field errors for the page from a failed parse, keeping only the first per field. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const name = String(issue.path[0] ?? 'form');
-    out[name] ??= issue.message;
-  }
-  return out;
-}
+export const passwordForm = z.object({ password: currentPasswordField('Enter your password') });

@@ -1,79 +1,17 @@
-// The registration forms, one schema each. Contact details are normalised by
-// the domain rules (one stored form per address or number); messages follow
-// the NHS style: say what to do.
+// The registration forms, one schema each, from the shared fields.
 import { z } from 'zod';
-import {
-  EMAIL_MESSAGES,
-  MOBILE_MESSAGES,
-  normaliseEmail,
-  normaliseUkMobile,
-} from '../../domain/contact-details.js';
-import { MAX_PASSWORD_LENGTH, PASSWORD_MESSAGES } from '../../domain/password-policy.js';
+import { PASSWORD_MESSAGES } from '../../domain/password-policy.js';
+import { PASSWORD_MISMATCH, emailField, mobileField, newPasswordField, text } from '../form-fields.js';
 
-/** A form field as text: a missing field or a repeated one is treated as empty. */
-const text = z.unknown().transform((v) => (typeof v === 'string' ? v : ''));
-
-export const emailForm = z.object({
-  email: text.transform((value, ctx) => {
-    const email = normaliseEmail(value);
-    if (!email.ok) {
-      ctx.addIssue({ code: 'custom', message: EMAIL_MESSAGES[email.error] });
-      return z.NEVER;
-    }
-    return email.value;
-  }),
-});
-
-export const CODE_FORMAT_MESSAGE = 'Enter the 6-digit security code';
-
-export const codeForm = z.object({
-  code: text.pipe(z.string().trim().min(1, CODE_FORMAT_MESSAGE).max(20, CODE_FORMAT_MESSAGE)),
-});
+export { CODE_FORMAT_MESSAGE, codeForm, fieldErrors, typed } from '../form-fields.js';
 
 export const PASSWORD_CONFIRM_MESSAGES = {
   empty: 'Enter your password again',
-  mismatch: 'The passwords do not match. Enter the same password in both boxes',
+  mismatch: PASSWORD_MISMATCH,
 } as const;
 
-/** Shape only: the password policy (common passwords, the email in it) is checked by the route. */
-export const passwordForm = z.object({
-  password: text.pipe(
-    z
-      .string()
-      .min(1, PASSWORD_MESSAGES.empty)
-      .max(MAX_PASSWORD_LENGTH * 4, PASSWORD_MESSAGES.too_long),
-  ),
-  confirm: text,
-});
+export const emailForm = z.object({ email: emailField() });
 
-export const phoneForm = z.object({
-  phone: text.transform((value, ctx) => {
-    const phone = normaliseUkMobile(value);
-    if (!phone.ok) {
-      ctx.addIssue({ code: 'custom', message: MOBILE_MESSAGES[phone.error] });
-      return z.NEVER;
-    }
-    return phone.value;
-  }),
-});
+export const passwordForm = z.object({ password: newPasswordField(PASSWORD_MESSAGES.empty), confirm: text });
 
-/** Field errors for the page from a failed parse, keeping only the first per field. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const field = String(issue.path[0] ?? 'form');
-    out[field] ??= issue.message;
-  }
-  return out;
-}
-
-/** The form's raw text fields, to show again after an error. */
-export function typed(body: unknown, fields: readonly string[]): Record<string, string> {
-  const record = (body ?? {}) as Record<string, unknown>;
-  const out: Record<string, string> = {};
-  for (const f of fields) {
-    const v = record[f];
-    out[f] = typeof v === 'string' ? v : '';
-  }
-  return out;
-}
+export const phoneForm = z.object({ phone: mobileField() });
