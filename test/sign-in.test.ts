@@ -72,6 +72,10 @@ describe('password', () => {
     expect(page.body).toContain('href="#email"');
     expect(page.body).toContain('Enter your email address');
     expect(page.body).toContain('Enter your password');
+    // Fields missing altogether get the same plain messages, never the validator's own words.
+    const none = await browser.post('/sign-in', {});
+    expect(none.body).toContain('Enter your email address');
+    expect(none.body).not.toContain('Invalid input');
   });
 
   it('locks the email after 5 wrong passwords, even against the right one, and records it', async () => {

@@ -10,14 +10,21 @@ import {
 } from '../domain/contact-details.js';
 import { MAX_PASSWORD_LENGTH, PASSWORD_MESSAGES } from '../domain/password-policy.js';
 
-/** A form field as text: a missing field or a repeated one is treated as empty. */
-export const text = z.unknown().transform((v) => (typeof v === 'string' ? v : ''));
+/**
+ * A form field as text: a missing field or a repeated one is treated as
+ * empty, so the person sees the field's own message ("Enter your email
+ * address"), never the validator's. (A preprocess, not a transform: zod
+ * reports a missing key as "expected nonoptional" before a transform runs.)
+ */
+export const text = z.preprocess((v) => (typeof v === 'string' ? v : ''), z.string());
 
 export const CODE_FORMAT_MESSAGE = 'Enter the 6-digit security code';
 
 export const codeForm = z.object({
   code: text.pipe(z.string().trim().min(1, CODE_FORMAT_MESSAGE).max(20, CODE_FORMAT_MESSAGE)),
-  remember: z.string().optional(),
+  // As text: a repeated "remember" (remember=yes&remember=no) showed the
+  // validator's own "Invalid input: expected string, received array".
+  remember: text,
 });
 
 export const PASSWORD_MISMATCH = 'The passwords do not match. Enter the same password in both boxes';

@@ -14,7 +14,7 @@ import type { Credential } from '../../domain/vectors-of-trust.js';
 import { findAccountByEmail, findAccountById, updateAccount, type Account } from '../../store/accounts.js';
 import { csrfProtect } from '../../web/security.js';
 import { setAccountNotice } from '../account/notices.js';
-import { checkAuthenticatorCode } from '../authenticator-app.js';
+import { WRONG_APP_CODE, verifyAuthenticatorApp } from '../authenticator-app.js';
 import { CODE_MESSAGES } from '../codes.js';
 import { finishSignIn, renderJourney, sessionEnded, signInSatisfied } from '../complete.js';
 import type { JourneyDeps } from '../deps.js';
@@ -30,8 +30,6 @@ import {
 } from './validation.js';
 
 const TOO_MANY_SENT = 'You have asked for too many codes. Wait 15 minutes and then request a new code';
-const WRONG_APP_CODE = 'The security code is not correct. Enter the code your authenticator app shows now';
-
 /**
  * The second factor shown during this reset, kept beside `reset` in the
  * journey (the state's open part) until the new password is set.
@@ -102,12 +100,15 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     delete journey.state.code;
     journey.state.reset = { ...journey.state.reset, secondFactorDone: true };
     journey.state[FACTOR_KEY] = factor;
-    await deps.audit.record({
-      code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_OK,
-      accountId: account.id,
-      ip: request.ip,
-      details: { factor: factor === 'Ck' ? 'app' : 'sms', purpose: 'reset-password' },
-    });
+    // An app code is recorded where it is checked (verifyAuthenticatorApp).
+    if (factor === 'Cd') {
+      await deps.audit.record({
+        code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_OK,
+        accountId: account.id,
+        ip: request.ip,
+        details: { factor: 'sms', purpose: 'reset-password' },
+      });
+    }
     await journeys.save(reply, journey, journey.state);
     return reply.redirect('/forgotten-password/new-password', 303);
   }
@@ -271,26 +272,15 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
         .send(renderJourney(reply, journey, 'forgotten-password/authenticator-app.njk', { errors }));
     const parsed = codeForm.safeParse(request.body ?? {});
     if (!parsed.success) return show(fieldErrors(parsed.error));
-    if (!(await deps.limits.check('codeFailuresPerSubject', account.id)).allowed) {
-      return show({ code: CODE_MESSAGES.too_many }, 429);
+    const checked = await verifyAuthenticatorApp(deps, account, parsed.data.code, {
+      ip: request.ip,
+      purpose: 'reset-password',
+    });
+    if (!checked.ok) {
+      return checked.error === 'too_many'
+        ? show({ code: CODE_MESSAGES.too_many }, 429)
+        : show({ code: WRONG_APP_CODE });
     }
-    const step = checkAuthenticatorCode(
-      deps.sealer.open(account.totp_secret),
-      parsed.data.code,
-      account.totp_last_step,
-    );
-    if (step === undefined) {
-      await deps.limits.hit('codeFailuresPerSubject', account.id);
-      await deps.audit.record({
-        code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED,
-        accountId: account.id,
-        ip: request.ip,
-        details: { factor: 'app', purpose: 'reset-password' },
-      });
-      return show({ code: WRONG_APP_CODE });
-    }
-    await updateAccount(deps.db, account.id, { totp_last_step: step });
-    await deps.limits.reset('codeFailuresPerSubject', account.id);
     return secondFactorDone(request, reply, journey, account, 'Ck');
   });
 

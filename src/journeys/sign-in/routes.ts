@@ -5,9 +5,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AUDIT_EVENTS } from '../../audit/events.js';
 import { maskPhone } from '../../domain/contact-details.js';
 import { parseVtr, type Credential } from '../../domain/vectors-of-trust.js';
-import { findAccountById, findAccountByEmail, updateAccount, type Account } from '../../store/accounts.js';
+import { findAccountById, findAccountByEmail, type Account } from '../../store/accounts.js';
 import { csrfProtect } from '../../web/security.js';
-import { checkAuthenticatorCode } from '../authenticator-app.js';
+import { WRONG_APP_CODE, verifyAuthenticatorApp } from '../authenticator-app.js';
 import { CODE_MESSAGES } from '../codes.js';
 import {
   finishSignIn,
@@ -270,35 +270,13 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
         }),
       );
     if (!parsed.success) return show(fieldErrors(parsed.error));
-    if (!(await deps.limits.check('codeFailuresPerSubject', account.id)).allowed) {
-      return show({ code: CODE_MESSAGES.too_many }, 429);
+    const checked = await verifyAuthenticatorApp(deps, account, parsed.data.code, { ip: request.ip });
+    if (!checked.ok) {
+      return checked.error === 'too_many'
+        ? show({ code: CODE_MESSAGES.too_many }, 429)
+        : show({ code: WRONG_APP_CODE });
     }
-    const step = checkAuthenticatorCode(
-      deps.sealer.open(account.totp_secret),
-      parsed.data.code,
-      account.totp_last_step,
-    );
-    if (step === undefined) {
-      await deps.limits.hit('codeFailuresPerSubject', account.id);
-      await deps.audit.record({
-        code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED,
-        accountId: account.id,
-        ip: request.ip,
-        details: { factor: 'app' },
-      });
-      return show({
-        code: 'The security code is not correct. Enter the code your authenticator app shows now',
-      });
-    }
-    await updateAccount(deps.db, account.id, { totp_last_step: step });
-    await deps.limits.reset('codeFailuresPerSubject', account.id);
     journey.state.signIn!.credentials.push('Ck');
-    await deps.audit.record({
-      code: AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_OK,
-      accountId: account.id,
-      ip: request.ip,
-      details: { factor: 'app' },
-    });
     return next(request, reply, journey, account);
   });
 
