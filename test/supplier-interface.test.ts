@@ -529,6 +529,10 @@ describe('/userinfo', () => {
       payload: JSON.stringify(body),
     });
 
+  it('accepts the Bearer scheme in any case', async () => {
+    expect((await get(`bearer ${accessToken}`)).statusCode).toBe(200);
+  });
+
   it('answers missing and bad tokens with the exact errors', async () => {
     const none = await get();
     expect(none.statusCode).toBe(400);

@@ -16,6 +16,17 @@ const GRANTABLE = new Set([
   'BackchannelAuthenticationRequest',
 ]);
 
+/**
+ * JSON.stringify replacer for jsonb: Postgres cannot store U+0000 in jsonb, so
+ * a NUL anywhere in a request parameter the provider keeps (state, nonce,
+ * login_hint, a logout state...) failed the request with a 500. It becomes
+ * U+FFFD, as invalid bytes already do; a supplier whose state comes back
+ * changed rejects the response, which is the right outcome for such a state.
+ */
+function withoutNul(_key: string, value: unknown): unknown {
+  return typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value;
+}
+
 export class DbAdapter implements Adapter {
   constructor(
     private readonly db: Db,
@@ -29,7 +40,7 @@ export class DbAdapter implements Adapter {
     const row = {
       id,
       type: this.name,
-      payload: JSON.stringify(payload),
+      payload: JSON.stringify(payload, withoutNul),
       grant_id: GRANTABLE.has(this.name) ? (payload.grantId ?? null) : null,
       user_code: payload.userCode ?? null,
       uid: payload.uid ?? null,
@@ -53,6 +64,10 @@ export class DbAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    // Ids arrive straight from requests (client_id, code, refresh_token, ...).
+    // Postgres text cannot hold NUL, so no row can match one, and querying with
+    // it fails the whole request (a 500): answer "not found" instead.
+    if (id.includes('\u0000')) return undefined;
     if (this.name === 'Client') {
       const supplier = await this.db
         .selectFrom('suppliers')
@@ -97,6 +112,8 @@ export class DbAdapter implements Adapter {
     column: 'id' | 'uid' | 'user_code',
     value: string,
   ): Promise<AdapterPayload | undefined> {
+    // As in find: a NUL can never match a stored value, and Postgres rejects it.
+    if (value.includes('\u0000')) return undefined;
     const row = await this.db
       .selectFrom('oidc_payloads')
       .select(['payload', 'consumed_at'])

@@ -28,6 +28,9 @@ export const LIFETIMES = {
   Grant: 30 * 24 * 60 * 60,
 } as const;
 
+/** Furthest in the future a client assertion's exp may be, in seconds. */
+const MAX_ASSERTION_EXP_AHEAD = 24 * 60 * 60;
+
 /** Client assertion algorithms: RS512 for everyone, the rest only for suppliers allowed them. */
 export const ASSERTION_ALGS = ['RS512', 'RS256', 'PS256', 'ES256'];
 
@@ -143,6 +146,21 @@ export function createProvider(deps: ProviderDeps): Provider {
         throw new errors.InvalidClientAuth('audience (aud) must be the token endpoint URL');
       }
       if (claims.sub !== client.clientId) throw new errors.InvalidClientAuth('sub must be the client_id');
+      // RFC 7523 3: an exp unreasonably far in the future may be refused. The
+      // assertion's jti is remembered until exp (replay detection), so an exp
+      // beyond what a date can hold (1e15) failed the request with a 500, and a
+      // far one kept the jti for centuries. Assertions are single use: a day is ample.
+      if (typeof claims.exp !== 'number' || claims.exp > Date.now() / 1000 + MAX_ASSERTION_EXP_AHEAD) {
+        throw new errors.InvalidClientAuth('exp must be within a day from now');
+      }
+      // oidc-provider checks iat only when there is no exp; an assertion "issued"
+      // in the future is refused as jose and our asserted_login_identity do.
+      if (
+        claims.iat !== undefined &&
+        (typeof claims.iat !== 'number' || claims.iat > Date.now() / 1000 + 60)
+      ) {
+        throw new errors.InvalidClientAuth('iat must not be in the future');
+      }
       const allowed = new Set([
         'RS512',
         ...((client as unknown as { client_assertion_algs?: string[] }).client_assertion_algs ?? []),

@@ -48,7 +48,8 @@ function send(reply: FastifyReply, issuer: string, e: UserinfoError): FastifyRep
 function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (!header) throw new UserinfoError(400, 'invalid_request', 'no access token provided');
-  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(header);
+  // The scheme name is case-insensitive (RFC 7235); the token is RFC 6750 b64token.
+  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
   if (!match?.[1])
     throw new UserinfoError(
       400,
@@ -167,6 +168,14 @@ export function registerUserinfo(app: FastifyInstance, deps: UserinfoDeps): void
           400,
           'invalid_request',
           'the body must be JSON with a client_user_metadata string',
+        );
+      }
+      // Postgres text cannot hold NUL: refuse it here rather than fail the write with a 500.
+      if (value.includes('\u0000')) {
+        throw new UserinfoError(
+          400,
+          'invalid_request',
+          'client_user_metadata must not contain NUL characters',
         );
       }
       if (value.length > METADATA_MAX) {

@@ -11,6 +11,9 @@ export async function findAccountById(db: Db, id: string): Promise<Account | und
 }
 
 export async function findAccountByEmail(db: Db, email: string): Promise<Account | undefined> {
+  // Sign-in passes the typed address as it came; stored addresses never hold a
+  // NUL (Postgres text cannot), and querying with one fails with a 500.
+  if (email.includes('\u0000')) return undefined;
   return db
     .selectFrom('accounts')
     .selectAll()
