@@ -1,12 +1,13 @@
 // "Your NHS login": the pages where a signed-in person sees and changes
 // their own account: email address, mobile phone number, password,
 // authenticator app; the services they have used; deleting the account and
-// logging out. Signing in here is the sign-in journey without a supplier,
+// logging out; their recent activity. Signing in here is the sign-in journey without a supplier,
 // which ends at /account. Thirty minutes without a page here and the person
 // signs in again. The whole guard chain of each page is visible here.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountChange } from '../../adapters/notify/port.js';
 import { AUDIT_EVENTS } from '../../audit/events.js';
+import { accountHistory } from '../../audit/history.js';
 import { maskPhone } from '../../domain/contact-details.js';
 import { PASSWORD_MESSAGES } from '../../domain/password-policy.js';
 import type { ProofingLevel } from '../../domain/vectors-of-trust.js';
@@ -69,6 +70,29 @@ const DATE = new Intl.DateTimeFormat('en-GB', {
   year: 'numeric',
   timeZone: 'Europe/London',
 });
+
+const TIME = new Intl.DateTimeFormat('en-GB', {
+  hour: 'numeric',
+  minute: '2-digit',
+  hourCycle: 'h12',
+  timeZone: 'Europe/London',
+});
+
+/**
+ * A moment as the NHS writes it, in UK time: "3 March 2025 at 2:05pm",
+ * "9am", "midday", "midnight".
+ */
+export function dateTimeText(at: Date): string {
+  const parts = TIME.formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  const hour = Number(part('hour'));
+  const minute = part('minute');
+  const pm = part('dayPeriod').toLowerCase().startsWith('p');
+  let time: string;
+  if (hour === 12 && minute === '00') time = pm ? 'midday' : 'midnight';
+  else time = `${hour}${minute === '00' ? '' : `:${minute}`}${pm ? 'pm' : 'am'}`;
+  return `${DATE.format(at)} at ${time}`;
+}
 
 function minutes(seconds: number): string {
   const m = Math.max(1, Math.ceil(seconds / 60));
@@ -187,6 +211,22 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
         name: svc.name,
         firstUsed: DATE.format(svc.firstUsedAt),
         lastUsed: DATE.format(svc.lastUsedAt),
+      })),
+    });
+  });
+
+  // Recent activity: the person's own audit events, in plain English.
+
+  app.get('/account/activity', async (request, reply) => {
+    const s = await signedIn(request, reply);
+    if (!s) return toSignIn(reply);
+    const events = await accountHistory(deps.db, s.account.id);
+    return renderJourney(reply, s.journey, 'account/activity.njk', {
+      events: events.map((e) => ({
+        when: dateTimeText(e.at),
+        iso: e.at.toISOString(),
+        description: e.description,
+        ip: e.ip ?? 'Not known',
       })),
     });
   });

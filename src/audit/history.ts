@@ -1,0 +1,119 @@
+// A person's own recent activity, read from the audit log for the "Your
+// recent activity" page: the events a patient would recognise, in plain
+// English, newest first. Internal steps (a password that was right, tokens
+// issued to suppliers, operator events) are left out, and so is any code
+// this file does not know.
+import { sql } from 'kysely';
+import type { Db } from '../store/db.js';
+import { AUDIT_EVENTS } from './events.js';
+
+export interface HistoryEntry {
+  id: number;
+  at: Date;
+  code: string;
+  /** What happened, in plain English. */
+  description: string;
+  ip: string | null;
+}
+
+export const HISTORY_DEFAULT_LIMIT = 20;
+const HISTORY_MAX_LIMIT = 100;
+
+/** What a service is called when its supplier has since been removed. */
+const UNNAMED_SERVICE = 'an NHS website or app';
+
+interface Row {
+  code: string;
+  details: Record<string, unknown>;
+  service: string | null;
+  clientId: string | null;
+}
+
+type Describe = (row: Row) => string;
+
+const loggedIn: Describe = (r) =>
+  r.clientId ? `You logged in to ${r.service ?? UNNAMED_SERVICE}` : 'You logged in to your NHS login account';
+
+/** Plain-English text for each code a patient should see. Anything else is left out. */
+const DESCRIPTIONS: Partial<Record<string, Describe>> = {
+  [AUDIT_EVENTS.SIGN_IN_COMPLETE]: loggedIn,
+  [AUDIT_EVENTS.SIGN_IN_SSO]: loggedIn,
+  [AUDIT_EVENTS.SIGN_IN_ASSERTED_IDENTITY]: loggedIn,
+  [AUDIT_EVENTS.SIGN_IN_PASSWORD_FAILED]: () => 'Someone entered a wrong password for your account',
+  [AUDIT_EVENTS.SIGN_IN_LOCKED]: () =>
+    'Your account was locked for a while because of too many wrong passwords',
+  // A wrong text or email code: C-CODE-FAILED. A wrong authenticator-app code has only S-SECOND-FACTOR-FAILED.
+  [AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED]: () =>
+    'Someone entered a wrong security code from your authenticator app',
+  [AUDIT_EVENTS.CODE_SENT]: (r) =>
+    r.details.channel === 'email'
+      ? 'We sent a security code by email'
+      : 'We sent a security code to your mobile phone',
+  [AUDIT_EVENTS.CODE_FAILED]: () => 'Someone entered a wrong security code',
+  [AUDIT_EVENTS.ACCOUNT_CREATED]: () => 'You created your NHS login',
+  [AUDIT_EVENTS.PASSWORD_CHANGED]: () => 'You changed your password',
+  [AUDIT_EVENTS.PASSWORD_RESET]: () => 'You reset your password',
+  [AUDIT_EVENTS.EMAIL_CHANGED]: () => 'You changed your email address',
+  [AUDIT_EVENTS.PHONE_CHANGED]: () => 'You changed your mobile phone number',
+  [AUDIT_EVENTS.AUTHENTICATOR_APP_ADDED]: () => 'You set up an authenticator app',
+  [AUDIT_EVENTS.AUTHENTICATOR_APP_REMOVED]: () => 'You removed your authenticator app',
+  [AUDIT_EVENTS.DEVICE_REMEMBERED]: () =>
+    'You chose to be remembered on a device, so it does not ask for a security code',
+  [AUDIT_EVENTS.SIGNED_OUT]: (r) =>
+    r.clientId ? `You logged out of ${r.service ?? UNNAMED_SERVICE}` : 'You logged out',
+};
+
+/** The codes always shown; S-SECOND-FACTOR-FAILED only for the app, as text codes have C-CODE-FAILED. */
+const SHOWN_CODES = Object.keys(DESCRIPTIONS).filter(
+  (code) => code !== AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED,
+);
+
+/** The person's most recent events a patient should see, newest first, described in plain English. */
+export async function accountHistory(
+  db: Db,
+  accountId: string,
+  options: { limit?: number } = {},
+): Promise<HistoryEntry[]> {
+  const wanted = Math.trunc(options.limit ?? HISTORY_DEFAULT_LIMIT);
+  const limit = Math.min(HISTORY_MAX_LIMIT, Math.max(1, Number.isFinite(wanted) ? wanted : 1));
+  const rows = await db
+    .selectFrom('audit_events')
+    .leftJoin('suppliers', 'suppliers.client_id', 'audit_events.client_id')
+    .select([
+      'audit_events.id',
+      'audit_events.at',
+      'audit_events.code',
+      'audit_events.client_id',
+      'audit_events.ip',
+      'audit_events.details',
+      'suppliers.name',
+    ])
+    .where('audit_events.account_id', '=', accountId)
+    .where((eb) =>
+      eb.or([
+        eb('audit_events.code', 'in', SHOWN_CODES),
+        eb.and([
+          eb('audit_events.code', '=', AUDIT_EVENTS.SIGN_IN_SECOND_FACTOR_FAILED),
+          eb(sql<string>`audit_events.details->>'factor'`, '=', 'app'),
+        ]),
+      ]),
+    )
+    // Appends are serialised, so the id is the order they happened in.
+    .orderBy('audit_events.id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.flatMap((r) => {
+    const describe = DESCRIPTIONS[r.code];
+    if (!describe) return [];
+    const details = r.details && typeof r.details === 'object' ? r.details : {};
+    return [
+      {
+        id: Number(r.id),
+        at: new Date(r.at),
+        code: r.code,
+        description: describe({ code: r.code, details, service: r.name, clientId: r.client_id }),
+        ip: r.ip,
+      },
+    ];
+  });
+}
