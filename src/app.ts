@@ -25,6 +25,7 @@ import { createProvider } from './oidc/provider.js';
 import { auditProviderEvents } from './oidc/events.js';
 import { loadSigningKeys } from './oidc/signing-keys.js';
 import { registerUserinfo } from './oidc/userinfo.js';
+import { registerUsersApi } from './users-api/routes.js';
 import { ping, type Db } from './store/db.js';
 import type { Sealer } from './store/encryption.js';
 import { registerErrorPages } from './web/errors.js';
@@ -105,6 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     signingKeys: () => loadSigningKeys(deps.db, deps.sealer),
     adapter,
   });
+  registerUsersApi(app, { ...deps, signingKeys: () => loadSigningKeys(deps.db, deps.sealer) });
   app.get('/trustmark/:host', (request, reply) => {
     const { host } = request.params as { host: string };
     if (host !== new URL(deps.issuer).host) return reply.code(404).send({ error: 'not_found' });

@@ -322,6 +322,45 @@ describe('suppliers', () => {
     expect(nothing.code).toBe(2);
   });
 
+  it('approves a supplier for the Users (SCIM) API with --users-api, and withdraws it with --no-users-api', async () => {
+    const added = await run(
+      suppliersAdd,
+      ...addArgs(
+        'scim-gp',
+        '--redirect-uri',
+        'https://scim.example/callback',
+        '--scope',
+        'openid',
+        '--users-api',
+      ),
+    );
+    expect(added.code).toBe(0);
+    expect(added.out).toMatch(/Users \(SCIM\) API:\s+approved/);
+    expect((await findSupplier(database.db, 'scim-gp'))?.metadata.users_api).toBe(true);
+    const shown = JSON.parse((await run(suppliersShow, 'scim-gp')).out) as {
+      metadata: { users_api: boolean };
+    };
+    expect(shown.metadata.users_api).toBe(true);
+
+    const withdrawn = await run(suppliersChange, 'scim-gp', '--no-users-api');
+    expect(withdrawn.code).toBe(0);
+    expect(withdrawn.out).toContain('Changed users_api of supplier scim-gp');
+    expect(withdrawn.out).toMatch(/Users \(SCIM\) API:\s+no/);
+    expect((await findSupplier(database.db, 'scim-gp'))?.metadata.users_api).toBe(false);
+    expect((await run(suppliersChange, 'scim-gp', '--users-api')).code).toBe(0);
+    expect((await findSupplier(database.db, 'scim-gp'))?.metadata.users_api).toBe(true);
+
+    const both = await run(suppliersChange, 'scim-gp', '--users-api', '--no-users-api');
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('Give --users-api or --no-users-api, not both');
+    const plain = await run(
+      suppliersAdd,
+      ...addArgs('plain-gp', '--redirect-uri', 'https://plain.example/cb', '--scope', 'openid'),
+    );
+    expect(plain.code).toBe(0);
+    expect((await findSupplier(database.db, 'plain-gp'))?.metadata.users_api).toBe(false);
+  });
+
   it('removes a supplier, audited', async () => {
     const removed = await run(suppliersRemove, 'local-dev');
     expect(removed.code).toBe(0);

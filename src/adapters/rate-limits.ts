@@ -33,6 +33,8 @@ export const RATE_LIMITS = {
   codesSentPerRecipient: { points: 5, duration: 15 * 60, blockDuration: 15 * 60 },
   /** Codes sent at the request of one IP address. */
   codesSentPerIp: { points: 50, duration: 60 * 60, blockDuration: 60 * 60 },
+  /** Users (SCIM) API searches by one supplier. */
+  usersApiQueriesPerSupplier: { points: 600, duration: 60, blockDuration: 60 },
 } satisfies Record<string, LimitRule>;
 
 export type LimitName = keyof typeof RATE_LIMITS;

@@ -42,6 +42,11 @@ export function customizeAccessToken(deps: {
   adapter: AdapterFactory;
 }) {
   return async (ctx: KoaContextWithOIDC, token: unknown, jwt: JwtParts): Promise<void> => {
+    // The Users API token (users-api-grant.ts) is the supplier's own, about no person.
+    if ((token as { kind?: string }).kind === 'ClientCredentials') {
+      jwt.header = { typ: 'JWT' };
+      return;
+    }
     const t = token as TokenLike;
     const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as
       { acr?: string; authTime?: number } | undefined;

@@ -3,11 +3,16 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import type { Supplier } from '../store/schema.js';
 import { err, ok, type Result } from '../domain/result.js';
+import { JWT_BEARER_GRANT } from './users-api-grant.js';
 
-/** Client metadata every supplier shares: the NHS login interface allows nothing else. */
+/**
+ * Client metadata every supplier shares: the NHS login interface allows
+ * nothing else. Every supplier may ask for the Users API grant; only those
+ * approved (`users_api`) get a token, the rest `unauthorized_client`.
+ */
 const FIXED_METADATA = {
   response_types: ['code'],
-  grant_types: ['authorization_code', 'refresh_token'],
+  grant_types: ['authorization_code', 'refresh_token', JWT_BEARER_GRANT],
   token_endpoint_auth_method: 'private_key_jwt',
   id_token_signed_response_alg: 'RS512',
   application_type: 'web',
@@ -35,6 +40,7 @@ export function supplierToClientMetadata(
     sso_partners: m.sso_partners,
     client_assertion_algs: m.client_assertion_algs,
     sandpit: m.sandpit ?? false,
+    users_api: m.users_api ?? false,
   };
 }
 
@@ -43,6 +49,7 @@ export const EXTRA_CLIENT_METADATA = [
   'sso_partners',
   'client_assertion_algs',
   'sandpit',
+  'users_api',
 ] as const;
 
 /**

@@ -7,6 +7,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { AUDIT_EVENTS, type AuditCode } from '../audit/events.js';
 import type { AuditLog } from '../audit/log.js';
+import { JWT_BEARER_GRANT } from './users-api-grant.js';
 
 interface Logger {
   error(obj: unknown, msg?: string): void;
@@ -35,6 +36,8 @@ export function auditProviderEvents(provider: Provider, audit: AuditLog, log: Lo
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const raw = (ctx.oidc.params as Record<string, unknown>).grant_type;
     const grantType = typeof raw === 'string' ? raw : '';
+    // The Users API grant records its own event (USERS_API_TOKEN_ISSUED, users-api-grant.ts).
+    if (grantType === JWT_BEARER_GRANT) return;
     record(ctx, grantType === 'refresh_token' ? AUDIT_EVENTS.TOKEN_REFRESHED : AUDIT_EVENTS.TOKEN_ISSUED, {
       grantType,
     });

@@ -15,6 +15,7 @@ import { createAssertedLoginIdentityValidator } from './sso-assertion.js';
 import { validateVtrParam } from './vtr.js';
 import { isLoopbackHost } from '../domain/supplier-registration.js';
 import { customizeAccessToken, USERINFO_RESOURCE } from './access-token.js';
+import { registerUsersApiGrant } from './users-api-grant.js';
 
 export const LIFETIMES = {
   AuthorizationCode: 10 * 60,
@@ -250,6 +251,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = true;
+  registerUsersApiGrant(provider, deps);
   installResponseRules(provider);
   return provider;
 }

@@ -59,26 +59,47 @@ function bearerToken(request: FastifyRequest): string {
   return match[1];
 }
 
-export function createAccessTokenVerifier(deps: UserinfoDeps) {
+/**
+ * Verifies a JWT this service signed (RS512, our issuer, unexpired, and the
+ * audience when one is given); undefined when it does not verify. Keys are
+ * reloaded when a token names a kid we do not know: another instance may have
+ * rotated them.
+ */
+export function createOwnJwtVerifier(deps: { issuer: string; signingKeys: () => Promise<JWK[]> }) {
   let jwks = createLocalJWKSet(publicJwks([]));
   let loadedAt = 0;
   const reload = async () => {
     jwks = createLocalJWKSet(publicJwks(await deps.signingKeys()));
     loadedAt = Date.now();
   };
-  return async function verify(token: string): Promise<{ payload: JWTPayload; record: AccessTokenRecord }> {
+  return async function verify(
+    token: string,
+    options: { audience?: string } = {},
+  ): Promise<JWTPayload | undefined> {
     if (!loadedAt) await reload();
-    let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, jwks, { issuer: deps.issuer, algorithms: ['RS512'] }));
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: deps.issuer,
+        algorithms: ['RS512'],
+        ...(options.audience ? { audience: options.audience } : {}),
+      });
+      return payload;
     } catch (e) {
-      // Another instance may have rotated the keys; look again, at most every 10 s.
+      // Look again at most every 10 s.
       if ((e as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY' && Date.now() - loadedAt > 10_000) {
         await reload();
-        return verify(token);
+        return verify(token, options);
       }
-      throw new UserinfoError(401, 'invalid_token', 'invalid token provided');
+      return undefined;
     }
+  };
+}
+
+export function createAccessTokenVerifier(deps: UserinfoDeps) {
+  const verifyJwt = createOwnJwtVerifier(deps);
+  return async function verify(token: string): Promise<{ payload: JWTPayload; record: AccessTokenRecord }> {
+    const payload = await verifyJwt(token);
+    if (!payload) throw new UserinfoError(401, 'invalid_token', 'invalid token provided');
     const record = payload.jti
       ? ((await deps.adapter('AccessToken').find(payload.jti)) as unknown as AccessTokenRecord | undefined)
       : undefined;

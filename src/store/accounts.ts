@@ -21,6 +21,32 @@ export async function findAccountByEmail(db: Db, email: string): Promise<Account
     .executeTakeFirst();
 }
 
+/**
+ * The Users API search: accounts whose NHS number (by its lookup hash; P5 and
+ * P9 only, where the number has been matched) or email is one of those given.
+ * `testPeopleOnly` limits a sandpit supplier to the seeded test people.
+ */
+export async function findAccountsByNhsNumberOrEmail(
+  db: Db,
+  search: { nhsNumberHashes: string[]; emails: string[]; testPeopleOnly: boolean },
+): Promise<Account[]> {
+  const emails = search.emails.map((e) => e.toLowerCase());
+  if (!search.nhsNumberHashes.length && !emails.length) return [];
+  let query = db
+    .selectFrom('accounts')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        ...(search.nhsNumberHashes.length
+          ? [eb.and([eb('nhs_number_hash', 'in', search.nhsNumberHashes), eb('proofing_level', '!=', 'P0')])]
+          : []),
+        ...(emails.length ? [eb(sql<string>`lower(email)`, 'in', emails)] : []),
+      ]),
+    );
+  if (search.testPeopleOnly) query = query.where('test_person', '=', true);
+  return query.orderBy('created_at').orderBy('id').execute();
+}
+
 export type CreateAccountInput = Omit<NewAccount, 'id' | 'created_at' | 'updated_at'>;
 
 /**

@@ -53,6 +53,8 @@ export interface SupplierMetadata {
   post_logout_redirect_uris?: string[];
   backchannel_logout_uri?: string;
   sandpit?: boolean;
+  /** Approved for the Users (SCIM) API: the jwt-bearer grant and GET /v2/Users. */
+  users_api?: boolean;
 }
 
 export interface OidcPayloadsTable {

@@ -29,6 +29,8 @@ export interface SupplierInput {
   postLogoutRedirectUris?: string[];
   backchannelLogoutUri?: string;
   sandpit?: boolean;
+  /** Approved for the Users (SCIM) API. */
+  usersApi?: boolean;
 }
 
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -60,6 +62,7 @@ export function buildSupplierMetadata(input: SupplierInput): Result<SupplierMeta
     sso_partners: [...new Set(input.ssoPartners ?? [])],
     client_assertion_algs: algs.value,
     sandpit: input.sandpit ?? false,
+    users_api: input.usersApi ?? false,
   };
   if (postLogout.value.length) metadata.post_logout_redirect_uris = postLogout.value;
   if (input.backchannelLogoutUri) metadata.backchannel_logout_uri = input.backchannelLogoutUri;
@@ -133,5 +136,6 @@ export function supplierToInput(s: Supplier): SupplierInput {
     ...(m.post_logout_redirect_uris ? { postLogoutRedirectUris: m.post_logout_redirect_uris } : {}),
     ...(m.backchannel_logout_uri ? { backchannelLogoutUri: m.backchannel_logout_uri } : {}),
     sandpit: m.sandpit ?? false,
+    usersApi: m.users_api ?? false,
   };
 }

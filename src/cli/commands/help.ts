@@ -22,6 +22,8 @@ const SUPPLIER_FLAGS: [string, string][] = [
   ['--post-logout-redirect-uri URI', 'where RP-initiated logout may return to; repeat'],
   ['--backchannel-logout-uri URI', 'where back-channel logout tokens are sent'],
   ['--sandpit', 'mark it as a sandpit (test) supplier'],
+  ['--users-api', 'approve it for the Users (SCIM) API: the jwt-bearer grant and GET /v2/Users'],
+  ['--no-users-api', 'withdraw (or do not give) that approval'],
 ];
 
 export const USAGE: Usage[] = [

@@ -26,6 +26,8 @@ export const SUPPLIER_FLAGS: FlagOptions = {
   'post-logout-redirect-uri': { type: 'string', multiple: true },
   'backchannel-logout-uri': { type: 'string' },
   sandpit: { type: 'boolean' },
+  'users-api': { type: 'boolean' },
+  'no-users-api': { type: 'boolean' },
 };
 
 export const ADD_FLAGS: FlagOptions = { 'client-id': { type: 'string' }, ...SUPPLIER_FLAGS };

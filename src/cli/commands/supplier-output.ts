@@ -32,6 +32,7 @@ export async function describeSupplier(s: Supplier): Promise<string[]> {
     ...listed('post-logout redirect URIs:', m.post_logout_redirect_uris),
     `  back-channel logout URI:   ${m.backchannel_logout_uri ?? '(none)'}`,
     `  sandpit:                   ${m.sandpit ? 'yes' : 'no'}`,
+    `  Users (SCIM) API:          ${m.users_api ? 'approved' : 'no'}`,
   ];
 }
 

@@ -22,6 +22,8 @@ export const suppliersAdd = command(async (ctx, args) => {
   if (!redirectUris.length) throw new UsageError('--redirect-uri is required (at least one)');
   const scopes = scopesFrom(p);
   if (!scopes.length) throw new UsageError('--scope is required (at least --scope openid)');
+  if (flag(p, 'users-api') && flag(p, 'no-users-api'))
+    throw new UsageError('Give --users-api or --no-users-api, not both');
 
   if (await findSupplier(ctx.db, clientId)) {
     throw new CommandFailed(
@@ -42,6 +44,7 @@ export const suppliersAdd = command(async (ctx, args) => {
     postLogoutRedirectUris: values(p, 'post-logout-redirect-uri'),
     ...(backchannel ? { backchannelLogoutUri: backchannel } : {}),
     sandpit: flag(p, 'sandpit'),
+    usersApi: flag(p, 'users-api'),
   };
   const saved = await saveSupplier(ctx.db, input);
   if (!saved.ok) throw new CommandFailed(`${flagAtFault(input, saved.error)}: ${saved.error}`);
@@ -59,6 +62,7 @@ export const suppliersAdd = command(async (ctx, args) => {
       sso_partners: s.metadata.sso_partners,
       keys: s.metadata.jwks_uri ?? (await keyThumbprints(s)),
       sandpit: s.metadata.sandpit ?? false,
+      users_api: s.metadata.users_api ?? false,
     },
   });
 

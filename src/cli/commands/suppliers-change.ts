@@ -23,6 +23,8 @@ export const suppliersChange = command(async (ctx, args) => {
     throw new UsageError('Give --public-key or --jwks-uri, not both');
   if (flag(p, 'sandpit') && flag(p, 'no-sandpit'))
     throw new UsageError('Give --sandpit or --no-sandpit, not both');
+  if (flag(p, 'users-api') && flag(p, 'no-users-api'))
+    throw new UsageError('Give --users-api or --no-users-api, not both');
 
   const existing = await findSupplier(ctx.db, clientId);
   if (!existing) throw new CommandFailed(`No supplier has client id ${clientId}`);
@@ -67,6 +69,8 @@ export const suppliersChange = command(async (ctx, args) => {
   else if (backchannel !== undefined) input.backchannelLogoutUri = backchannel;
   if (flag(p, 'sandpit')) input.sandpit = true;
   if (flag(p, 'no-sandpit')) input.sandpit = false;
+  if (flag(p, 'users-api')) input.usersApi = true;
+  if (flag(p, 'no-users-api')) input.usersApi = false;
 
   const redirectFlags = ['redirect-uri', 'add-redirect-uri', 'remove-redirect-uri']
     .filter((f) => given(p, f))
