@@ -2,24 +2,21 @@
 // in plain English, newest first, and never anyone else's.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latestCode } from '../src/adapters/notify/outbox.js';
 import { AUDIT_EVENTS } from '../src/audit/events.js';
 import { accountHistory } from '../src/audit/history.js';
 import { TEST_PASSWORD } from '../src/cli/seed.js';
 import { dateTimeText } from '../src/journeys/account/routes.js';
-import { hashPassword } from '../src/journeys/passwords.js';
 import { type JourneyState } from '../src/journeys/state.js';
-import { createAccount, type Account } from '../src/store/accounts.js';
 import { TestBrowser, type Page } from './support/browser.js';
 import { signInThroughSupplier } from './support/flow.js';
 import { startTestService, type TestService } from './support/service.js';
+import { newPerson, signInToAccount } from './support/people.js';
 import { demoSupplier } from './support/supplier.js';
 
 const NEW_PASSWORD = 'teapot harbour glacier';
 const WHEN = /^\d{1,2} [A-Z][a-z]+ \d{4} at (\d{1,2}(:\d{2})?(am|pm)|midday|midnight)$/;
 
 let service: TestService;
-let counter = 0;
 const db = () => service.database.db;
 
 beforeAll(async () => {
@@ -32,31 +29,6 @@ afterAll(async () => {
 function expectRedirect(page: Page, to: string): void {
   expect(page.status, page.body.slice(0, 500)).toBe(303);
   expect(page.location).toBe(to);
-}
-
-async function newAccount(): Promise<Account> {
-  counter += 1;
-  const account = await createAccount(db(), {
-    email: `history.person${counter}@example.com`,
-    password_hash: await hashPassword(TEST_PASSWORD),
-    phone_number: `+4477009004${String(counter).padStart(2, '0')}`,
-    phone_number_verified: true,
-  });
-  return account!;
-}
-
-async function signIn(browser: TestBrowser, account: { email: string; phone_number: string }) {
-  await browser.get('/sign-in');
-  expectRedirect(
-    await browser.post('/sign-in', { email: account.email, password: TEST_PASSWORD }),
-    '/sign-in/text-code',
-  );
-  await browser.get('/sign-in/text-code');
-  const code = await latestCode(db(), account.phone_number);
-  expectRedirect(await browser.post('/sign-in/text-code', { code: code! }), '/account');
-  const page = await browser.get('/account');
-  expect(page.status).toBe(200);
-  return page;
 }
 
 /** A wrong password typed on the sign-in page by someone else's browser. */
@@ -88,9 +60,9 @@ describe('your recent activity', () => {
     const stranger = new TestBrowser(service.app);
     expectRedirect(await stranger.get('/account/activity'), '/sign-in');
 
-    const account = await newAccount();
+    const account = await newPerson(db(), 'history');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     expect((await browser.get('/account/activity')).status).toBe(200);
     const rows = await db()
       .selectFrom('journey_sessions')
@@ -109,13 +81,13 @@ describe('your recent activity', () => {
   });
 
   it('lists a failed sign-in, a sign-in and a password change, newest first, in plain English', async () => {
-    const account = await newAccount();
-    const other = await newAccount();
+    const account = await newPerson(db(), 'history');
+    const other = await newPerson(db(), 'history');
     const started = Date.now();
 
     await wrongPassword(account.email);
     const browser = new TestBrowser(service.app);
-    const home = await signIn(browser, account);
+    const home = await signInToAccount(db(), browser, account);
     expect(home.body).toContain('href="/account/activity"');
     expect(home.body).toContain('See your recent activity');
     await browser.get('/account/password');
@@ -132,7 +104,7 @@ describe('your recent activity', () => {
     await wrongPassword(other.email);
     await wrongPassword('nobody.here@example.com');
     const otherBrowser = new TestBrowser(service.app);
-    await signIn(otherBrowser, other);
+    await signInToAccount(db(), otherBrowser, other);
     await service.audit.record({
       code: AUDIT_EVENTS.PHONE_CHANGED,
       accountId: other.id,
@@ -181,9 +153,9 @@ describe('your recent activity', () => {
   });
 
   it('names the service a person logged in to', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'history');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     await signInThroughSupplier(
       service,
       browser,
@@ -197,7 +169,7 @@ describe('your recent activity', () => {
   });
 
   it('reads the most recent 20 by default, or as many as asked, newest first', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'history');
     for (let i = 0; i < 25; i++) {
       await service.audit.record({
         code: i % 2 ? AUDIT_EVENTS.CODE_SENT : AUDIT_EVENTS.TOKEN_ISSUED,
@@ -223,7 +195,7 @@ describe('your recent activity', () => {
     const few = await accountHistory(db(), account.id, { limit: 3 });
     expect(few.map((e) => e.ip)).toEqual(['192.0.2.99', '192.0.2.23', '192.0.2.21']);
 
-    const busy = await newAccount();
+    const busy = await newPerson(db(), 'history');
     for (let i = 0; i < 22; i++) {
       await service.audit.record({ code: AUDIT_EVENTS.SIGN_IN_PASSWORD_FAILED, accountId: busy.id });
     }

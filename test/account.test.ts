@@ -7,18 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestCode, readOutbox } from '../src/adapters/notify/outbox.js';
 import { TEST_PASSWORD } from '../src/cli/seed.js';
 import { currentAuthenticatorCode } from '../src/journeys/authenticator-app.js';
-import { hashPassword } from '../src/journeys/passwords.js';
 import { type JourneyState } from '../src/journeys/state.js';
-import { createAccount, findAccountByEmail, findAccountById, type Account } from '../src/store/accounts.js';
+import { findAccountByEmail, findAccountById } from '../src/store/accounts.js';
 import { TestBrowser, type Page } from './support/browser.js';
 import { signInThroughSupplier } from './support/flow.js';
 import { startTestService, type TestService } from './support/service.js';
+import { newPerson, signInToAccount } from './support/people.js';
 import { demoSupplier } from './support/supplier.js';
 
 const NEW_PASSWORD = 'teapot harbour glacier';
 
 let service: TestService;
-let counter = 0;
 const db = () => service.database.db;
 
 beforeAll(async () => {
@@ -31,34 +30,6 @@ afterAll(async () => {
 function expectRedirect(page: Page, to: string): void {
   expect(page.status, page.body.slice(0, 500)).toBe(303);
   expect(page.location).toBe(to);
-}
-
-/** A fresh P0 account with the test password, so each test changes its own. */
-async function newAccount(): Promise<Account> {
-  counter += 1;
-  const account = await createAccount(db(), {
-    email: `account.person${counter}@example.com`,
-    password_hash: await hashPassword(TEST_PASSWORD),
-    phone_number: `+4477009002${String(counter).padStart(2, '0')}`,
-    phone_number_verified: true,
-  });
-  return account!;
-}
-
-/** Signs in to the account pages: password, then the text code. Ends on /account. */
-async function signIn(
-  browser: TestBrowser,
-  account: { email: string; phone_number: string },
-  password = TEST_PASSWORD,
-) {
-  await browser.get('/sign-in');
-  expectRedirect(await browser.post('/sign-in', { email: account.email, password }), '/sign-in/text-code');
-  await browser.get('/sign-in/text-code');
-  const code = await latestCode(db(), account.phone_number);
-  expectRedirect(await browser.post('/sign-in/text-code', { code: code! }), '/account');
-  const page = await browser.get('/account');
-  expect(page.status).toBe(200);
-  return page;
 }
 
 /** Where a fresh browser gets to with just an email and password. */
@@ -93,7 +64,7 @@ describe('the account pages', () => {
   it('show the account after signing in, without the NHS number', async () => {
     const browser = new TestBrowser(service.app);
     const p9 = (await findAccountByEmail(db(), 'p9.patient@example.com'))!;
-    const page = await signIn(browser, p9);
+    const page = await signInToAccount(db(), browser, p9);
     expect(page.body).toContain('Your NHS login');
     expect(page.body).toContain('p9.patient@example.com');
     expect(page.body).toContain('07*** ***009');
@@ -109,14 +80,18 @@ describe('the account pages', () => {
     expect(page.body).toContain('You have not used NHS login to log in to any NHS websites or apps yet');
 
     const p0 = new TestBrowser(service.app);
-    const p0Page = await signIn(p0, (await findAccountByEmail(db(), 'p0.patient@example.com'))!);
+    const p0Page = await signInToAccount(
+      db(),
+      p0,
+      (await findAccountByEmail(db(), 'p0.patient@example.com'))!,
+    );
     expect(p0Page.body).toContain('You have not proved who you are yet');
   });
 
   it('list the services used after a supplier sign-in', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'account');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     await signInThroughSupplier(
       service,
       browser,
@@ -137,9 +112,9 @@ describe('the account pages', () => {
   });
 
   it('change the email address after a code to the new one, and warn the old one', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'account');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     await browser.get('/account/email');
 
     const bad = await browser.post('/account/email', { email: 'not-an-email' });
@@ -149,7 +124,7 @@ describe('the account pages', () => {
     const same = await browser.post('/account/email', { email: account.email.toUpperCase() });
     expect(same.body).toContain('This is already your email address');
 
-    const newEmail = `renamed${counter}@example.com`;
+    const newEmail = `renamed.${account.id.slice(0, 8)}@example.com`;
     expectRedirect(await browser.post('/account/email', { email: newEmail }), '/account/email/code');
     const check = await browser.get('/account/email/code');
     expect(check.body).toContain(`We have sent a 6-digit security code to ${newEmail}`);
@@ -172,9 +147,9 @@ describe('the account pages', () => {
   });
 
   it('refuse an email address another account uses, changing nothing', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'account');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     await browser.get('/account/email');
     const taken = 'p5.patient@example.com';
     expectRedirect(await browser.post('/account/email', { email: taken }), '/account/email/code');
@@ -187,9 +162,9 @@ describe('the account pages', () => {
   });
 
   it('change the password after the current one, which counts wrong guesses', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'account');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     await browser.get('/account/password');
 
     const wrong = await browser.post('/account/password', {
@@ -229,9 +204,9 @@ describe('the account pages', () => {
   });
 
   it('lock the password check after too many wrong guesses', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'account');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     await browser.get('/account/delete');
     let page: Page | undefined;
     for (let i = 0; i < 5; i++) page = await browser.post('/account/delete', { password: `wrong ${i}` });
@@ -243,16 +218,16 @@ describe('the account pages', () => {
   });
 
   it('change the mobile phone number after a code to the new one', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'account');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     await browser.get('/account/phone');
     const bad = await browser.post('/account/phone', { phone: '0113 496 0000' });
     expect(bad.status).toBe(400);
     expect(bad.body).toContain('The number you entered is not a mobile number');
     expect(bad.body).toContain('value="0113 496 0000"');
 
-    const newPhone = `+4477009003${String(counter).padStart(2, '0')}`;
+    const newPhone = '+447700900399';
     expectRedirect(
       await browser.post('/account/phone', { phone: '0' + newPhone.slice(3) }),
       '/account/phone/code',
@@ -272,9 +247,9 @@ describe('the account pages', () => {
   });
 
   it('set up an authenticator app that sign-in then asks for, and remove it', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'account');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     const setup = await browser.get('/account/authenticator-app');
     expect(setup.body).toContain('Enter this key in your authenticator app');
     expect(setup.body).toContain('href="otpauth://totp/');
@@ -333,9 +308,9 @@ describe('the account pages', () => {
   });
 
   it('delete the account after the password, and then it cannot sign in', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'account');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     const explain = await browser.get('/account/delete');
     expect(explain.body).toContain(
       'you will not be able to log in to NHS websites and apps that use NHS login',
@@ -358,9 +333,9 @@ describe('the account pages', () => {
   });
 
   it('log out', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'account');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     const page = await browser.post('/account/sign-out', {});
     expect(page.status).toBe(200);
     expect(page.body).toContain('You have logged out');
@@ -368,9 +343,9 @@ describe('the account pages', () => {
   });
 
   it('refuse a form posted without its CSRF token, or by someone not signed in', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'account');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     await browser.get('/account/password');
     const page = await browser.post('/account/password', {
       _csrf: '',
@@ -386,9 +361,9 @@ describe('the account pages', () => {
   });
 
   it('ask the person to sign in again after 30 minutes without activity', async () => {
-    const account = await newAccount();
+    const account = await newPerson(db(), 'account');
     const browser = new TestBrowser(service.app);
-    await signIn(browser, account);
+    await signInToAccount(db(), browser, account);
     const setLastSeen = async (minutesAgo: number) => {
       const rows = await db()
         .selectFrom('journey_sessions')
