@@ -26,11 +26,24 @@ export default tseslint.config(
   },
   {
     // Plain browser scripts served as they are (no build step): lint without types.
-    files: ['eslint.config.js', 'src/web/public/**/*.js'],
+    files: ['eslint.config.js', 'src/web/public/**/*.js', 'src/backoffice/public/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
   {
     files: ['src/web/public/**/*.js'],
     languageOptions: { globals: { document: 'readonly', window: 'readonly' } },
+  },
+  {
+    files: ['src/backoffice/public/**/*.js'],
+    languageOptions: {
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        navigator: 'readonly',
+        fetch: 'readonly',
+        atob: 'readonly',
+        btoa: 'readonly',
+      },
+    },
   },
 );

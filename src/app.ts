@@ -17,6 +17,7 @@ import { registerSignInRoutes } from './journeys/sign-in/routes.js';
 import { registerRegisterRoutes } from './journeys/register/routes.js';
 import { registerForgottenPasswordRoutes } from './journeys/forgotten-password/routes.js';
 import { registerAccountRoutes } from './journeys/account/routes.js';
+import { registerBackofficeRoutes } from './backoffice/routes.js';
 import { createJourneyStore } from './journeys/state.js';
 import { DbAdapter } from './oidc/adapter.js';
 import { mountProvider, providerHandle, type ProviderHandle } from './oidc/mount.js';
@@ -51,6 +52,25 @@ export interface AppDeps {
   readiness?: () => Promise<boolean>;
 }
 
+/**
+ * What a request looks like in the logs: never a one-time token. Staff setup
+ * links carry theirs in the path; anything named like a code or token in the
+ * query is masked too.
+ */
+export function requestForLog(request: {
+  method: string;
+  url: string;
+  id?: string;
+}): Record<string, unknown> {
+  const url = request.url
+    .replace(/^(\/backoffice\/setup\/)[^/?#]+/, '$1[redacted]')
+    .replace(
+      /([?&](?:code|token|assertion|client_assertion|refresh_token|id_token_hint)=)[^&#]*/gi,
+      '$1[redacted]',
+    );
+  return { method: request.method, url, id: request.id };
+}
+
 export interface BuiltApp {
   app: FastifyInstance;
   provider: ProviderHandle;
@@ -63,14 +83,21 @@ export const JOURNEYS = ['interaction', 'sign-in', 'register', 'forgotten-passwo
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: deps.logger
+      ? { ...(deps.logger === true ? {} : deps.logger), serializers: { req: requestForLog } }
+      : false,
     trustProxy: deps.production,
     bodyLimit: 64 * 1024,
     // Request ids in every log line, so one person's journey can be followed.
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
   });
-  const views = createViews({ extraPaths: JOURNEYS.map(journeyViews) });
+  const views = createViews({
+    extraPaths: [
+      ...JOURNEYS.map(journeyViews),
+      fileURLToPath(new URL('./backoffice/views', import.meta.url)),
+    ],
+  });
   registerViews(app, views);
   await registerSecurity(app, { production: deps.production, cookieSecret: deps.cookieSecret });
   await registerStatic(app);
@@ -136,6 +163,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   registerRegisterRoutes(app, journeyDeps);
   registerForgottenPasswordRoutes(app, journeyDeps);
   registerAccountRoutes(app, journeyDeps);
+  registerBackofficeRoutes(app, deps);
   if (!deps.production) registerDevRoutes(app, deps.db);
 
   app.get('/', (_request, reply) => render(reply, 'home.njk', {}));

@@ -15,6 +15,7 @@ import { createPasswordPolicy } from './domain/password-policy.js';
 import { ensureSigningKey, signingKeysVersion } from './oidc/signing-keys.js';
 import { purgeExpired } from './oidc/adapter.js';
 import { purgeExpiredJourneys } from './journeys/state.js';
+import { purgeExpiredStaffSessions } from './backoffice/session.js';
 import { RedisAdapter } from './oidc/redis-adapter.js';
 import { migrate, openDatabase, type OpenDatabase } from './store/db.js';
 import { createSealer, developmentEncryptionKey, type Sealer } from './store/encryption.js';
@@ -103,7 +104,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const timers = [
     setInterval(() => void checkSigningKeys().catch(log), KEY_CHECK_MS),
     setInterval(
-      () => void Promise.all([purgeExpired(database.db), purgeExpiredJourneys(database.db)]).catch(log),
+      () =>
+        void Promise.all([
+          purgeExpired(database.db),
+          purgeExpiredJourneys(database.db),
+          purgeExpiredStaffSessions(database.db),
+        ]).catch(log),
       PURGE_MS,
     ),
   ];

@@ -107,3 +107,16 @@ describe('production', () => {
     expect(ok.seedDemo).toBe(false);
   });
 });
+
+describe('logs', () => {
+  it('never show one-time tokens from URLs', async () => {
+    const { requestForLog } = await import('../src/app.js');
+    expect(requestForLog({ method: 'GET', url: '/backoffice/setup/abcDEF123?x=1' }).url).toBe(
+      '/backoffice/setup/[redacted]?x=1',
+    );
+    expect(requestForLog({ method: 'GET', url: '/callback?state=s&code=secret&x=1' }).url).toBe(
+      '/callback?state=s&code=[redacted]&x=1',
+    );
+    expect(requestForLog({ method: 'GET', url: '/sign-in' }).url).toBe('/sign-in');
+  });
+});

@@ -18,6 +18,7 @@ const READ_ONLY_COMMANDS = new Set([
   'suppliers list',
   'suppliers show',
   'audit verify',
+  'staff list',
 ]);
 
 const out = (line: string) => void process.stdout.write(line + '\n');

@@ -7,6 +7,7 @@ import { migrate } from './commands/migrate.js';
 import { outbox } from './commands/outbox.js';
 import { people } from './commands/people.js';
 import { seed } from './commands/seed.js';
+import { staffCreateOperator, staffList } from './commands/staff.js';
 import { suppliersAdd } from './commands/suppliers-add.js';
 import { suppliersChange } from './commands/suppliers-change.js';
 import { suppliersList } from './commands/suppliers-list.js';
@@ -28,6 +29,8 @@ export const COMMANDS: Record<string, Command> = {
   people,
   seed,
   'audit verify': auditVerify,
+  'staff create-operator': staffCreateOperator,
+  'staff list': staffList,
 };
 
 const SUBCOMMAND_GROUPS = new Set(

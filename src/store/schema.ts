@@ -128,6 +128,67 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+export type StaffRoleName = 'operator' | 'support' | 'id-checker' | 'practice-staff' | 'auditor';
+
+/** Back-office staff: never patients, never in `accounts`. */
+export interface StaffMembersTable {
+  id: string;
+  email: string;
+  name: string;
+  /** The organisation they belong to (ODS code). */
+  ods_code: string;
+  role: StaffRoleName;
+  status: ColumnType<'invited' | 'active' | 'disabled', 'invited' | 'active' | 'disabled' | undefined>;
+  password_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Authenticator app shared secret, encrypted at rest. */
+  totp_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  totp_last_step: ColumnType<number | null, number | null | undefined, number | null>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface StaffInvitationsTable {
+  /** SHA-256 of the one-time token in the link; the token itself is never stored. */
+  token_hash: string;
+  staff_id: string;
+  /** Staff id of who invited, or null when made by the CLI. */
+  invited_by: string | null;
+  /** The authenticator key shown on the setup page, sealed, until a code confirms it. */
+  pending_totp_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface StaffSessionsTable {
+  id: string;
+  staff_id: string;
+  created_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  /** When they last proved who they are (sign-in or re-authentication). */
+  authenticated_at: Generated<Date>;
+}
+
+export interface StaffPasskeysTable {
+  /** The credential id, base64url. */
+  id: string;
+  staff_id: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  /** The authenticator's signature counter (0 for those that keep none). */
+  counter: ColumnType<number, number | undefined, number>;
+  transports: ColumnType<string[], string, string>;
+  created_at: Generated<Date>;
+  last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface StaffChallengesTable {
+  challenge: string;
+  purpose: 'register' | 'sign-in';
+  staff_id: string | null;
+  expires_at: Date;
+}
+
 export interface Database {
   accounts: AccountsTable;
   suppliers: SuppliersTable;
@@ -139,9 +200,15 @@ export interface Database {
   journey_sessions: JourneySessionsTable;
   outbox: OutboxTable;
   audit_events: AuditEventsTable;
+  staff_members: StaffMembersTable;
+  staff_invitations: StaffInvitationsTable;
+  staff_sessions: StaffSessionsTable;
+  staff_passkeys: StaffPasskeysTable;
+  staff_challenges: StaffChallengesTable;
 }
 
 export type Account = Selectable<AccountsTable>;
 export type NewAccount = Insertable<AccountsTable>;
 export type AccountUpdate = Updateable<AccountsTable>;
 export type Supplier = Selectable<SuppliersTable>;
+export type StaffMember = Selectable<StaffMembersTable>;

@@ -21,6 +21,15 @@ const examples: Record<MessageType, Message[]> = {
     to: 'alice@example.com',
     change,
   })),
+  'staff-invitation': [
+    {
+      type: 'staff-invitation',
+      to: 'staff@example.com',
+      name: 'Sam Staff',
+      link: 'http://localhost:3000/backoffice/setup/abc',
+      role: 'support',
+    },
+  ],
 };
 const all = Object.values(examples).flat();
 
@@ -95,6 +104,19 @@ describe('renderMessage', () => {
       );
       expect(linked.body).toContain('https://help.example.org/contact');
     }
+  });
+
+  it('puts the one-time link and its 72-hour expiry in a staff invitation, on the notice template', () => {
+    const r = renderMessage({
+      type: 'staff-invitation',
+      to: 'staff@example.com',
+      name: 'Sam Staff',
+      link: 'http://localhost:3000/backoffice/setup/abc',
+      role: 'support',
+    });
+    expect(r.template).toBe('email-notice');
+    expect(r.body).toContain('http://localhost:3000/backoffice/setup/abc');
+    expect(r.body).toContain('72 hours');
   });
 
   it('refuses a code that is not 6 digits', () => {

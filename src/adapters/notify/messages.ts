@@ -10,6 +10,8 @@ import type { AccountChange, EmailCodePurpose, Message } from './port.js';
 /** How long codes last. The code issuer must use the same values. */
 export const EMAIL_CODE_EXPIRY_MINUTES = 15;
 export const SMS_CODE_EXPIRY_MINUTES = 5;
+/** How long a back-office invitation link works. The invitation issuer must use the same value. */
+export const STAFF_INVITATION_EXPIRY_HOURS = 72;
 
 export type TemplateName = 'email-code' | 'sms-code' | 'email-notice';
 
@@ -204,6 +206,14 @@ export function renderMessage(message: Message, options: RenderOptions = {}): Re
         text.ifNotYou(supportText(options)),
       ]);
     }
+    case 'staff-invitation':
+      return notice(message.to, 'You have been invited to the NHS login back office', [
+        `Dear ${message.name},`,
+        `You have been invited to the NHS login back office as ${message.role}. To set up your account, open this link and choose a password and an authenticator app:`,
+        message.link,
+        `The link works once and expires in ${STAFF_INVITATION_EXPIRY_HOURS} hours. Do not forward this email.`,
+        'If you were not expecting this invitation, do not open the link. Tell the NHS login service desk.',
+      ]);
     default:
       return unreachable(message);
   }

@@ -56,12 +56,28 @@ export interface EmailAccountChangedMessage {
   change: AccountChange;
 }
 
+/**
+ * An invitation to the back office: a one-time link (72 hours) to set a
+ * password and an authenticator app. Staff only, never patients.
+ */
+export interface StaffInvitationMessage {
+  type: 'staff-invitation';
+  to: string;
+  /** The person's name, as the inviting operator typed it. */
+  name: string;
+  /** The one-time setup link. */
+  link: string;
+  /** The role they will have, in words. */
+  role: string;
+}
+
 export type Message =
   | EmailCodeMessage
   | EmailAlreadyRegisteredMessage
   | EmailNoAccountMessage
   | SmsCodeMessage
-  | EmailAccountChangedMessage;
+  | EmailAccountChangedMessage
+  | StaffInvitationMessage;
 
 export type MessageType = Message['type'];
 

@@ -100,6 +100,21 @@ export const USAGE: Usage[] = [
     synopsis: 'audit verify',
     summary: "Check the audit log's hash chain; exit code 1 and the entry id when it is broken.",
   },
+  {
+    group: 'staff',
+    synopsis: 'staff create-operator --email EMAIL --name NAME [--ods-code X26]',
+    summary: 'Create a back-office operator and print their one-time setup link (72 hours).',
+    flags: [
+      ['--email EMAIL', 'their work email address'],
+      ['--name NAME', 'their full name'],
+      ['--ods-code CODE', 'their organisation (default X26, the service operator)'],
+    ],
+  },
+  {
+    group: 'staff',
+    synopsis: 'staff list',
+    summary: 'List back-office staff: email, name, organisation, role, status.',
+  },
   { group: 'help', synopsis: 'help [COMMAND]', summary: 'This text; with a command, just that command.' },
 ];
 
