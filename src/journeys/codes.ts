@@ -15,7 +15,8 @@ import {
   hashCode,
 } from '../domain/one-time-code.js';
 import { err, ok, type Result } from '../domain/result.js';
-import type { PendingCode } from './state.js';
+import type { FastifyReply } from 'fastify';
+import type { Journey, JourneyStore, PendingCode } from './state.js';
 
 export interface CodeDeps {
   notifier: Notifier;
@@ -44,6 +45,22 @@ function pendingCodeFor(
   return pending && pending.channel === channel && pending.recipient.toLowerCase() === recipient.toLowerCase()
     ? pending
     : undefined;
+}
+
+/**
+ * Keeps the code just sent (none, when the send limit refused it) and goes to
+ * the page that asks for it; `?limited=1` makes that page say why no code came.
+ */
+export async function toCodePage(
+  journeys: JourneyStore,
+  reply: FastifyReply,
+  journey: Journey,
+  sent: Result<PendingCode, SendProblem>,
+  page: string,
+): Promise<FastifyReply> {
+  journey.state.code = sent.ok ? sent.value : undefined;
+  await journeys.save(reply, journey, journey.state);
+  return reply.redirect(sent.ok ? page : `${page}?limited=1`, 303);
 }
 
 export function createCodeService(deps: CodeDeps) {

@@ -21,7 +21,7 @@ import {
 } from '../../store/accounts.js';
 import { csrfProtect } from '../../web/security.js';
 import { authenticatorUri, checkAuthenticatorCode, newAuthenticatorSecret } from '../authenticator-app.js';
-import { CODE_MESSAGES } from '../codes.js';
+import { CODE_MESSAGES, toCodePage } from '../codes.js';
 import { renderJourney } from '../complete.js';
 import type { JourneyDeps } from '../deps.js';
 import { hashPassword, passwordMatches } from '../passwords.js';
@@ -342,9 +342,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
     const sent = await deps.codes.sendEmailCode(change.value, 'change-email', request.ip, {
       accountId: account.id,
     });
-    journey.state.code = sent.ok ? sent.value : undefined;
-    await journeys.save(reply, journey, journey.state);
-    return reply.redirect(sent.ok ? '/account/email/code' : '/account/email/code?limited=1', 303);
+    return toCodePage(journeys, reply, journey, sent, '/account/email/code');
   });
 
   // Password: the current one, then the new one twice.
@@ -482,9 +480,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
     const change = journey.state.change;
     if (change?.kind !== 'phone') return reply.redirect('/account/phone', 303);
     const sent = await deps.codes.sendSmsCode(change.value, request.ip, account.id);
-    journey.state.code = sent.ok ? sent.value : undefined;
-    await journeys.save(reply, journey, journey.state);
-    return reply.redirect(sent.ok ? '/account/phone/code' : '/account/phone/code?limited=1', 303);
+    return toCodePage(journeys, reply, journey, sent, '/account/phone/code');
   });
 
   // Authenticator app: set one up (a new key, confirmed by a code from it), or remove it.

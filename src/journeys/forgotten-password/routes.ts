@@ -15,7 +15,7 @@ import { findAccountByEmail, findAccountById, updateAccount, type Account } from
 import { csrfProtect } from '../../web/security.js';
 import { setAccountNotice } from '../account/notices.js';
 import { WRONG_APP_CODE, verifyAuthenticatorApp } from '../authenticator-app.js';
-import { CODE_MESSAGES } from '../codes.js';
+import { CODE_MESSAGES, toCodePage } from '../codes.js';
 import { finishSignIn, renderJourney, sessionEnded, signInSatisfied } from '../complete.js';
 import type { JourneyDeps } from '../deps.js';
 import { hashPassword } from '../passwords.js';
@@ -69,12 +69,7 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     account: Account,
   ): Promise<FastifyReply> {
     const sent = await deps.codes.sendSmsCode(account.phone_number, request.ip, account.id);
-    journey.state.code = sent.ok ? sent.value : undefined;
-    await journeys.save(reply, journey, journey.state);
-    return reply.redirect(
-      sent.ok ? '/forgotten-password/text-code' : '/forgotten-password/text-code?limited=1',
-      303,
-    );
+    return toCodePage(journeys, reply, journey, sent, '/forgotten-password/text-code');
   }
 
   /** The account whose email was proved in this journey, or undefined when the journey is lost. */

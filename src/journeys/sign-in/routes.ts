@@ -8,7 +8,7 @@ import { parseVtr, type Credential } from '../../domain/vectors-of-trust.js';
 import { findAccountById, findAccountByEmail, type Account } from '../../store/accounts.js';
 import { csrfProtect } from '../../web/security.js';
 import { WRONG_APP_CODE, verifyAuthenticatorApp } from '../authenticator-app.js';
-import { CODE_MESSAGES } from '../codes.js';
+import { CODE_MESSAGES, toCodePage } from '../codes.js';
 import {
   finishSignIn,
   levelTooLow,
@@ -79,14 +79,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     account: Account,
   ): Promise<FastifyReply> {
     const sent = await deps.codes.sendSmsCode(account.phone_number, request.ip, account.id);
-    if (!sent.ok) {
-      journey.state.code = undefined;
-      await journeys.save(reply, journey, journey.state);
-      return reply.redirect('/sign-in/text-code?limited=1', 303);
-    }
-    journey.state.code = sent.value;
-    await journeys.save(reply, journey, journey.state);
-    return reply.redirect('/sign-in/text-code', 303);
+    return toCodePage(journeys, reply, journey, sent, '/sign-in/text-code');
   }
 
   /** The signed-in-so-far account of this journey, or undefined when the journey is lost. */
