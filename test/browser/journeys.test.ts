@@ -294,6 +294,49 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)('journeys in a real browser'
     expect(csp, csp.join('\n')).toEqual([]);
   });
 
+  it('signs in to the account pages directly, and every account page and the back-office sign-in are accessible', async () => {
+    const { page, csp } = await newContext();
+    const p5 = person('p5.patient@example.com');
+    const violations: string[] = [];
+    await page.goto(`${service.url}/account`);
+    await page.waitForURL(onService('/sign-in'));
+    await page.getByLabel('Email address').fill(p5.email);
+    await page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(onService('/sign-in/text-code'));
+    await page.getByRole('textbox', { name: 'Security code' }).fill(await codeFor(p5.phone));
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await page.waitForURL(onService('/account'));
+    expect(await page.locator('body').innerText()).toContain(p5.email);
+    for (const path of [
+      '/account',
+      '/account/activity',
+      '/account/email',
+      '/account/password',
+      '/account/phone',
+      '/account/authenticator-app',
+      '/account/delete',
+    ]) {
+      const response = await page.goto(`${service.url}${path}`);
+      expect(response?.status(), path).toBe(200);
+      violations.push(...(await axe(page, path)));
+    }
+    // An empty form shows the error summary, which must be accessible too.
+    await page.goto(`${service.url}/account/password`);
+    await page
+      .getByRole('button', { name: /Save|Change|Continue/ })
+      .first()
+      .click();
+    await page.waitForSelector('.nhsuk-error-summary');
+    violations.push(...(await axe(page, 'account password errors')));
+    const anonymous = await newContext();
+    await anonymous.page.goto(`${service.url}/backoffice/sign-in`);
+    violations.push(...(await axe(anonymous.page, 'back-office sign-in')));
+    expect(violations, violations.join('\n')).toEqual([]);
+    expect(csp, csp.join('\n')).toEqual([]);
+    expect(anonymous.csp, anonymous.csp.join('\n')).toEqual([]);
+  });
+
   it('shows "Your session has ended" for a lost journey, without a stack trace', async () => {
     const { page, csp } = await newContext();
     const response = await page.goto(`${service.url}/sign-in/text-code`);
