@@ -15,7 +15,8 @@ import {
 import { findStaffById, inviteStaff } from '../src/backoffice/staff.js';
 import type { CliContext } from '../src/cli/context.js';
 import { runCommand } from '../src/cli/run.js';
-import { TEST_PASSWORD } from '../src/cli/seed.js';
+import { DEMO_CLIENT_ID, TEST_PASSWORD } from '../src/cli/seed.js';
+import { findAccountByEmail } from '../src/store/accounts.js';
 import { currentAuthenticatorCode } from '../src/journeys/authenticator-app.js';
 import { TestBrowser, type Page } from './support/browser.js';
 import { startTestService, type TestService } from './support/service.js';
@@ -288,7 +289,21 @@ describe('roles', () => {
       invitedBy: null,
     });
     if (!target.ok) throw new Error('invite failed');
-    const url = (u: string) => u.replace(':id', target.staff.id).replace(':token', 'x'.repeat(43));
+    const p9 = await findAccountByEmail(db(), 'p9.patient@example.com');
+    // Every route parameter stands for something that exists, so an allowed
+    // role gets the page (200) or the form's answer to an empty body (400).
+    const PARAMS: Record<string, string> = {
+      id: target.staff.id,
+      token: 'x'.repeat(43),
+      clientId: DEMO_CLIENT_ID,
+      accountId: p9!.id,
+    };
+    const url = (u: string) =>
+      u.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+        const value = PARAMS[name];
+        if (!value) throw new Error(`the role table test has no value for :${name} in ${u}`);
+        return value;
+      });
 
     const patient = new TestBrowser(service.app);
     await patient.get('/sign-in');

@@ -1,8 +1,13 @@
 // Back-office roles, and which roles may use each back-office route, as
-// data. Every route registered in routes.ts takes its preHandler from this
-// table (requireRole), and test/backoffice.test.ts tries every entry as every
-// role, as a patient and anonymously.
+// data. The table is the staff routes below plus each area's own
+// (suppliers/permissions.ts, support/permissions.ts, audit/permissions.ts).
+// Every route takes its preHandler from it (kit.ts, requireRole), and
+// test/backoffice.test.ts tries every entry as every role, as a patient and
+// anonymously.
 import type { StaffRoleName } from '../store/schema.js';
+import { AUDIT_LINKS, AUDIT_ROUTES } from './audit/permissions.js';
+import { SUPPLIER_LINKS, SUPPLIER_ROUTES } from './suppliers/permissions.js';
+import { SUPPORT_LINKS, SUPPORT_ROUTES } from './support/permissions.js';
 
 export type StaffRole = StaffRoleName;
 
@@ -38,7 +43,8 @@ export interface BackofficeRoute {
 const everyone = ROLES;
 const operators: readonly StaffRole[] = ['operator'];
 
-export const BACKOFFICE_ROUTES = [
+/** Signing in, setting up, passkeys and managing staff. */
+export const STAFF_ROUTES = [
   { method: 'GET', url: '/backoffice/sign-in', roles: 'anyone' },
   { method: 'POST', url: '/backoffice/sign-in', roles: 'anyone' },
   { method: 'GET', url: '/backoffice/setup/:token', roles: 'anyone' },
@@ -60,6 +66,13 @@ export const BACKOFFICE_ROUTES = [
   { method: 'POST', url: '/backoffice/staff/:id/role', roles: operators, sensitive: true },
 ] as const satisfies readonly BackofficeRoute[];
 
+export const BACKOFFICE_ROUTES = [
+  ...STAFF_ROUTES,
+  ...SUPPLIER_ROUTES,
+  ...SUPPORT_ROUTES,
+  ...AUDIT_ROUTES,
+] as const satisfies readonly BackofficeRoute[];
+
 export type BackofficeRouteKey =
   `${(typeof BACKOFFICE_ROUTES)[number]['method']} ${(typeof BACKOFFICE_ROUTES)[number]['url']}`;
 
@@ -75,7 +88,17 @@ export function allowed(route: BackofficeRoute, role: StaffRole): boolean {
 }
 
 /** What the home page offers each role: links to the pages it may open. */
-export const HOME_LINKS: { href: string; text: string; route: BackofficeRouteKey }[] = [
+export interface HomeLink {
+  href: string;
+  text: string;
+  /** The route the link opens: shown only to roles that may use it. */
+  route: string;
+}
+
+export const HOME_LINKS: HomeLink[] = [
+  ...SUPPLIER_LINKS,
+  ...SUPPORT_LINKS,
+  ...AUDIT_LINKS,
   { href: '/backoffice/passkeys', text: 'Your passkeys', route: 'GET /backoffice/passkeys' },
   { href: '/backoffice/staff', text: 'Staff', route: 'GET /backoffice/staff' },
   {

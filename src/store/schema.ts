@@ -26,6 +26,12 @@ export interface AccountsTable {
   phone_number_pds_matched: Generated<boolean>;
   /** Set for seeded test people; never for real registrations. */
   test_person: Generated<boolean>;
+  /** Locked by support (back office): no sign-in and no tokens until unlocked. */
+  locked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Set by support: the next sign-in must reset the password first. */
+  password_reset_required: Generated<boolean>;
+  /** Erasure asked for by support: erased after this moment unless the patient cancels. */
+  erase_after: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

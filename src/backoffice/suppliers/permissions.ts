@@ -1,0 +1,8 @@
+// Which roles may use each suppliers route of the back office; part of the
+// permission table in ../roles.ts.
+import type { BackofficeRoute, HomeLink } from '../roles.js';
+
+export const SUPPLIER_ROUTES = [] as const satisfies readonly BackofficeRoute[];
+
+/** Links on the back-office home page (shown to the roles that may open them). */
+export const SUPPLIER_LINKS: HomeLink[] = [];
