@@ -17,18 +17,23 @@ import type { CliContext } from '../src/cli/context.js';
 import { runCommand } from '../src/cli/run.js';
 import { DEMO_CLIENT_ID, TEST_PASSWORD } from '../src/cli/seed.js';
 import { findAccountByEmail } from '../src/store/accounts.js';
-import { currentAuthenticatorCode } from '../src/journeys/authenticator-app.js';
 import { TestBrowser, type Page } from './support/browser.js';
 import { startTestService, type TestService } from './support/service.js';
+import { SETUP_LINK as LINK, STAFF_PASSWORD, expectRedirect, staffHelpers } from './support/staff.js';
 
 let service: TestService;
 let ctx: CliContext & { lines: string[] };
 const db = () => service.database.db;
-const STAFF_PASSWORD = 'staple battery horse correct';
-let counter = 0;
+
+let setUp: Helpers['setUp'];
+let freshCode: Helpers['freshCode'];
+let signIn: Helpers['signIn'];
+let staffMember: Helpers['staffMember'];
+type Helpers = ReturnType<typeof staffHelpers>;
 
 beforeAll(async () => {
   service = await startTestService();
+  ({ setUp, freshCode, signIn, staffMember } = staffHelpers(service));
   const lines: string[] = [];
   ctx = {
     db: service.database.db,
@@ -45,40 +50,6 @@ afterAll(async () => {
   await service?.close();
 });
 
-function expectRedirect(page: Page, to: string): void {
-  expect(page.status, page.body.slice(0, 500)).toBe(303);
-  expect(page.location).toBe(to);
-}
-
-const LINK = /http:\/\/localhost:3000\/backoffice\/setup\/[A-Za-z0-9_-]{43}/;
-
-/** Opens a setup link, chooses the password and sets up the app; returns the app's key. */
-async function setUp(browser: TestBrowser, link: string, password = STAFF_PASSWORD): Promise<string> {
-  const page = await browser.get(link);
-  expect(page.status, page.body.slice(0, 300)).toBe(200);
-  const key = /<code id="key">([A-Z2-7 ]+)<\/code>/.exec(page.body)?.[1]?.replace(/ /g, '');
-  expect(key).toBeDefined();
-  const done = await browser.post(link, {
-    password,
-    confirm: password,
-    code: currentAuthenticatorCode(key!),
-  });
-  expectRedirect(done, '/backoffice/sign-in?done=setup');
-  return key!;
-}
-
-/** A fresh code: each time step works once, so forget the last one used (as if 30 seconds had passed). */
-async function freshCode(email: string, key: string): Promise<string> {
-  await db().updateTable('staff_members').set({ totp_last_step: null }).where('email', '=', email).execute();
-  return currentAuthenticatorCode(key);
-}
-
-async function signIn(browser: TestBrowser, email: string, key: string, password = STAFF_PASSWORD) {
-  await browser.get('/backoffice/sign-in');
-  const code = await freshCode(email, key);
-  expectRedirect(await browser.post('/backoffice/sign-in', { email, password, code }), '/backoffice');
-}
-
 async function createOperator(email: string): Promise<string> {
   ctx.lines.length = 0;
   expect(
@@ -87,24 +58,6 @@ async function createOperator(email: string): Promise<string> {
   const link = LINK.exec(ctx.lines.join('\n'))?.[0];
   expect(link).toBeDefined();
   return link!;
-}
-
-/** A signed-in member of staff with this role (invited directly, set up through the link). */
-async function staffMember(role: StaffRole, odsCode = 'A81001') {
-  counter += 1;
-  const email = `${role}.${counter}@staff.example.com`;
-  const invited = await inviteStaff(db(), {
-    email,
-    name: `Staff ${counter}`,
-    odsCode,
-    role,
-    invitedBy: null,
-  });
-  if (!invited.ok) throw new Error('invite failed');
-  const browser = new TestBrowser(service.app);
-  const key = await setUp(browser, `http://localhost:3000/backoffice/setup/${invited.token}`);
-  await signIn(browser, email, key);
-  return { browser, email, key, id: invited.staff.id };
 }
 
 describe('invitations and signing in', () => {

@@ -35,6 +35,10 @@ export const RATE_LIMITS = {
   codesSentPerIp: { points: 50, duration: 60 * 60, blockDuration: 60 * 60 },
   /** Users (SCIM) API searches by one supplier. */
   usersApiQueriesPerSupplier: { points: 600, duration: 60, blockDuration: 60 },
+  /** Back-office searches (support's patient search, the auditor's log search) by one member of staff. */
+  staffSearchesPerStaff: { points: 30, duration: 5 * 60, blockDuration: 15 * 60 },
+  /** Passkey sign-in challenges asked for by one IP address (the request needs no account). */
+  passkeyOptionsPerIp: { points: 60, duration: 5 * 60, blockDuration: 5 * 60 },
 } satisfies Record<string, LimitRule>;
 
 export type LimitName = keyof typeof RATE_LIMITS;
