@@ -422,7 +422,12 @@ class SoftwareAuthenticator {
 }
 
 /** Posts JSON the way passkey.js does: the page's CSRF token in the body, the browser's cookies. */
-async function postJson(browser: TestBrowser, url: string, response: unknown) {
+async function postJson(
+  browser: TestBrowser,
+  url: string,
+  response: unknown,
+  extra: Record<string, unknown> = {},
+) {
   const form = await browser.get('/backoffice/sign-in');
   const csrf = /name="_csrf" value="([^"]*)"/.exec(form.body)?.[1] ?? '';
   const res = await service.app.inject({
@@ -432,7 +437,7 @@ async function postJson(browser: TestBrowser, url: string, response: unknown) {
       cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
       'content-type': 'application/json',
     },
-    payload: JSON.stringify({ _csrf: csrf, response }),
+    payload: JSON.stringify({ _csrf: csrf, response, ...extra }),
   });
   return res;
 }
@@ -476,7 +481,7 @@ describe('passkeys', () => {
     };
     const added = await postJson(browser, '/backoffice/passkeys', device.register(options.challenge));
     expect(added.statusCode, added.body).toBe(200);
-    expect((await browser.get('/backoffice/passkeys')).body).toContain('Added');
+    expect((await browser.get('/backoffice/passkeys')).body).toContain('Passkey added');
 
     const fresh = new TestBrowser(service.app);
     const signInOptions = JSON.parse((await fresh.get('/backoffice/passkey/options')).body) as {
@@ -500,5 +505,193 @@ describe('passkeys', () => {
       id: 'nope',
     });
     expect(refused.statusCode).toBe(400);
+  });
+
+  it('confirms it is them with their own passkey before a sensitive page, and a removed passkey stops working', async () => {
+    const { browser, id } = await staffMember('support');
+    const device = new SoftwareAuthenticator();
+    const options = JSON.parse((await browser.get('/backoffice/passkeys/options')).body) as {
+      challenge: string;
+    };
+    expect(
+      (await postJson(browser, '/backoffice/passkeys', device.register(options.challenge))).statusCode,
+    ).toBe(200);
+    await sql`update staff_sessions set authenticated_at = now() - interval '6 minutes' where staff_id = ${id}`.execute(
+      db(),
+    );
+    expectRedirect(
+      await browser.get('/backoffice/passkeys'),
+      '/backoffice/reauthenticate?next=%2Fbackoffice%2Fpasskeys',
+    );
+    expect((await browser.get('/backoffice/reauthenticate?next=%2Fbackoffice%2Fpasskeys')).body).toContain(
+      'data-passkey="reauthenticate"',
+    );
+
+    // Someone else's passkey does not confirm it is them.
+    const stranger = await staffMember('support');
+    const strangerDevice = new SoftwareAuthenticator();
+    const strangerOptions = JSON.parse((await stranger.browser.get('/backoffice/passkeys/options')).body) as {
+      challenge: string;
+    };
+    await postJson(
+      stranger.browser,
+      '/backoffice/passkeys',
+      strangerDevice.register(strangerOptions.challenge),
+    );
+    const reauth = JSON.parse((await browser.get('/backoffice/reauthenticate/passkey-options')).body) as {
+      challenge: string;
+      allowCredentials: { id: string }[];
+    };
+    expect(reauth.allowCredentials.map((c) => c.id)).toEqual([device.credentialId.toString('base64url')]);
+    const wrong = await postJson(
+      browser,
+      '/backoffice/reauthenticate/passkey',
+      strangerDevice.assert(reauth.challenge, stranger.id),
+    );
+    expect(wrong.statusCode).toBe(400);
+
+    // A sign-in challenge (made for no one) does not confirm it is them either.
+    const signInChallenge = JSON.parse((await browser.get('/backoffice/passkey/options')).body) as {
+      challenge: string;
+    };
+    expect(
+      (
+        await postJson(
+          browser,
+          '/backoffice/reauthenticate/passkey',
+          device.assert(signInChallenge.challenge, id),
+        )
+      ).statusCode,
+    ).toBe(400);
+
+    const again = JSON.parse((await browser.get('/backoffice/reauthenticate/passkey-options')).body) as {
+      challenge: string;
+    };
+    const ok = await postJson(
+      browser,
+      '/backoffice/reauthenticate/passkey',
+      device.assert(again.challenge, id),
+      { next: '/backoffice/passkeys' },
+    );
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(JSON.parse(ok.body)).toEqual({ redirect: '/backoffice/passkeys' });
+    const list = await browser.get('/backoffice/passkeys');
+    expect(list.status).toBe(200);
+
+    expect((await browser.post('/backoffice/passkeys/remove', { id: 'not-mine' })).status).toBe(400);
+    await browser.get('/backoffice/passkeys');
+    expectRedirect(
+      await browser.post('/backoffice/passkeys/remove', { id: device.credentialId.toString('base64url') }),
+      '/backoffice/passkeys?removed=1',
+    );
+    const signIn = JSON.parse(
+      (await new TestBrowser(service.app).get('/backoffice/passkey/options')).body,
+    ) as {
+      challenge: string;
+    };
+    expect(
+      (
+        await postJson(
+          new TestBrowser(service.app),
+          '/backoffice/passkey/sign-in',
+          device.assert(signIn.challenge, id),
+        )
+      ).statusCode,
+    ).toBe(400);
+    const codes = (
+      await db()
+        .selectFrom('audit_events')
+        .select('code')
+        .where(sql<string>`details->>'staffId'`, '=', id)
+        .execute()
+    ).map((e) => e.code);
+    expect(codes).toEqual(expect.arrayContaining(['B-STAFF-REAUTHENTICATED', 'B-STAFF-PASSKEY-REMOVED']));
+  });
+
+  it('limits how many sign-in challenges one address can ask for', async () => {
+    const browser = new TestBrowser(service.app);
+    let last = await browser.get('/backoffice/passkey/options');
+    for (let i = 0; i < 60 && last.status === 200; i++)
+      last = await browser.get('/backoffice/passkey/options');
+    expect(last.status).toBe(429);
+    expect(last.headers['retry-after']).toBeDefined();
+  });
+});
+
+describe('staff access and organisations', () => {
+  it('an operator disables a member with a reason, which signs them out until access is given back', async () => {
+    const operator = await staffMember('operator', 'X26');
+    const member = await staffMember('support', 'X26');
+    expect((await operator.browser.get(`/backoffice/staff/${member.id}/access`)).status).toBe(200);
+    const empty = await operator.browser.post(`/backoffice/staff/${member.id}/access`, { reason: ' ' });
+    expect(empty.status).toBe(400);
+    expect(empty.body).toContain('Enter the reason');
+    expect(
+      (
+        await db()
+          .selectFrom('staff_members')
+          .select('status')
+          .where('id', '=', member.id)
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe('active');
+    expectRedirect(
+      await operator.browser.post(`/backoffice/staff/${member.id}/access`, { reason: 'Left the team' }),
+      '/backoffice/staff',
+    );
+    expectRedirect(await member.browser.get('/backoffice'), '/backoffice/sign-in');
+    await member.browser.get('/backoffice/sign-in');
+    const code = await freshCode(member.email, member.key);
+    const refused = await member.browser.post('/backoffice/sign-in', {
+      email: member.email,
+      password: STAFF_PASSWORD,
+      code,
+    });
+    expect(refused.status).toBe(400);
+
+    await operator.browser.get(`/backoffice/staff/${member.id}/access`);
+    expectRedirect(
+      await operator.browser.post(`/backoffice/staff/${member.id}/access`, { reason: 'Back from leave' }),
+      '/backoffice/staff',
+    );
+    await signIn(member.browser, member.email, member.key);
+    const events = await db()
+      .selectFrom('audit_events')
+      .select(['code', 'details'])
+      .where(sql<string>`details->>'changedId'`, '=', member.id)
+      .orderBy('id')
+      .execute();
+    expect(events.map((e) => [e.code, e.details.reason, e.details.staffId])).toEqual([
+      ['B-STAFF-DISABLED', 'Left the team', operator.id],
+      ['B-STAFF-ENABLED', 'Back from leave', operator.id],
+    ]);
+    // Not themselves.
+    expect((await operator.browser.get(`/backoffice/staff/${operator.id}/access`)).status).toBe(403);
+  });
+
+  it('staff outside the service operator see and invite only their own organisation', async () => {
+    const practiceOperator = await staffMember('operator', 'B82002');
+    const elsewhere = await staffMember('auditor', 'C83003');
+    const colleague = await staffMember('auditor', 'B82002');
+    const list = await practiceOperator.browser.get('/backoffice/staff');
+    expect(list.body).toContain(colleague.email);
+    expect(list.body).not.toContain(elsewhere.email);
+    expect((await practiceOperator.browser.get(`/backoffice/staff/${elsewhere.id}/role`)).status).toBe(404);
+    expect((await practiceOperator.browser.get(`/backoffice/staff/${elsewhere.id}/access`)).status).toBe(404);
+    const form = await practiceOperator.browser.get('/backoffice/staff/invite');
+    expect(form.body).toContain('value="B82002"');
+    const invite = await practiceOperator.browser.post('/backoffice/staff/invite', {
+      name: 'Someone Else',
+      email: 'someone.else@staff.example.com',
+      odsCode: 'C83003',
+      role: 'auditor',
+    });
+    expect(invite.status).toBe(400);
+    expect(invite.body).toContain('You can only invite staff of your own organisation (B82002)');
+
+    const national = await staffMember('operator', 'X26');
+    const all = await national.browser.get('/backoffice/staff');
+    expect(all.body).toContain(elsewhere.email);
+    expect(all.body).toContain(colleague.email);
   });
 });

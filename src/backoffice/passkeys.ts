@@ -136,18 +136,66 @@ export async function passkeySignInOptions(
   return keepChallenge(deps.db, options, 'sign-in', null);
 }
 
+/** Options to confirm it is them (re-authentication): only their own passkeys, a challenge bound to them. */
+export async function passkeyReauthOptions(
+  deps: PasskeyDeps,
+  staff: StaffMember,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { rpID } = relyingParty(deps.issuer);
+  const theirs = await deps.db
+    .selectFrom('staff_passkeys')
+    .select(['id', 'transports'])
+    .where('staff_id', '=', staff.id)
+    .execute();
+  const options = await generateAuthenticationOptions({
+    rpID,
+    userVerification: 'required',
+    allowCredentials: theirs.map((p) => ({ id: p.id, transports: p.transports })),
+  });
+  return keepChallenge(deps.db, options, 'sign-in', staff.id);
+}
+
 /** The active staff member a passkey sign-in proves, or undefined. */
 export async function verifyPasskeySignIn(
   deps: PasskeyDeps,
   response: AuthenticationResponseJSON,
 ): Promise<StaffMember | undefined> {
-  const { rpID, origin } = relyingParty(deps.issuer);
-  if (typeof response?.id !== 'string') return undefined;
-  const passkey = await deps.db
-    .selectFrom('staff_passkeys')
-    .selectAll()
-    .where('id', '=', response.id)
+  return verifyAssertion(deps, response, null);
+}
+
+/** Does this passkey answer prove it is this staff member, for their re-authentication challenge? */
+export async function verifyPasskeyReauth(
+  deps: PasskeyDeps,
+  staff: StaffMember,
+  response: AuthenticationResponseJSON,
+): Promise<boolean> {
+  return (await verifyAssertion(deps, response, staff.id))?.id === staff.id;
+}
+
+/** Removes one of a member's own passkeys; false when they have no such passkey. */
+export async function removePasskey(db: Db, staffId: string, passkeyId: string): Promise<boolean> {
+  const r = await db
+    .deleteFrom('staff_passkeys')
+    .where('id', '=', passkeyId)
+    .where('staff_id', '=', staffId)
     .executeTakeFirst();
+  return r.numDeletedRows > 0n;
+}
+
+/**
+ * Checks an assertion against the stored passkey it names and a challenge
+ * made for signing in (`forStaff` null) or for this member's re-authentication.
+ */
+async function verifyAssertion(
+  deps: PasskeyDeps,
+  response: AuthenticationResponseJSON,
+  forStaff: string | null,
+): Promise<StaffMember | undefined> {
+  const { rpID, origin } = relyingParty(deps.issuer);
+  if (typeof response?.id !== 'string' || response.id.includes('\u0000')) return undefined;
+  let query = deps.db.selectFrom('staff_passkeys').selectAll().where('id', '=', response.id);
+  if (forStaff) query = query.where('staff_id', '=', forStaff);
+  const passkey = await query.executeTakeFirst();
   if (!passkey) return undefined;
   const staff = await deps.db
     .selectFrom('staff_members')
@@ -160,7 +208,7 @@ export async function verifyPasskeySignIn(
   try {
     verified = await verifyAuthenticationResponse({
       response,
-      expectedChallenge: spendChallenge(deps.db, 'sign-in', null),
+      expectedChallenge: spendChallenge(deps.db, 'sign-in', forStaff),
       expectedOrigin: origin,
       expectedRPID: rpID,
       credential: {

@@ -56,14 +56,19 @@ export const STAFF_ROUTES = [
   { method: 'GET', url: '/backoffice/passkeys', roles: everyone, sensitive: true },
   { method: 'GET', url: '/backoffice/passkeys/options', roles: everyone, sensitive: true },
   { method: 'POST', url: '/backoffice/passkeys', roles: everyone, sensitive: true },
+  { method: 'POST', url: '/backoffice/passkeys/remove', roles: everyone, sensitive: true },
   { method: 'GET', url: '/backoffice/reauthenticate', roles: everyone },
   { method: 'POST', url: '/backoffice/reauthenticate', roles: everyone },
+  { method: 'GET', url: '/backoffice/reauthenticate/passkey-options', roles: everyone },
+  { method: 'POST', url: '/backoffice/reauthenticate/passkey', roles: everyone },
   { method: 'POST', url: '/backoffice/sign-out', roles: everyone },
   { method: 'GET', url: '/backoffice/staff', roles: operators },
   { method: 'GET', url: '/backoffice/staff/invite', roles: operators, sensitive: true },
   { method: 'POST', url: '/backoffice/staff/invite', roles: operators, sensitive: true },
   { method: 'GET', url: '/backoffice/staff/:id/role', roles: operators, sensitive: true },
   { method: 'POST', url: '/backoffice/staff/:id/role', roles: operators, sensitive: true },
+  { method: 'GET', url: '/backoffice/staff/:id/access', roles: operators, sensitive: true },
+  { method: 'POST', url: '/backoffice/staff/:id/access', roles: operators, sensitive: true },
 ] as const satisfies readonly BackofficeRoute[];
 
 export const BACKOFFICE_ROUTES = [

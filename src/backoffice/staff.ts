@@ -29,8 +29,33 @@ export async function findStaffById(db: Db, id: string): Promise<StaffMember | u
   return db.selectFrom('staff_members').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function listStaff(db: Db): Promise<StaffMember[]> {
-  return db.selectFrom('staff_members').selectAll().orderBy('ods_code').orderBy('email').execute();
+/** Staff of one organisation, or everyone (for the service operator's own staff). */
+export async function listStaff(db: Db, odsCode?: string): Promise<StaffMember[]> {
+  let q = db.selectFrom('staff_members').selectAll();
+  if (odsCode) q = q.where('ods_code', '=', odsCode);
+  return q.orderBy('ods_code').orderBy('email').execute();
+}
+
+/**
+ * Disables a member (their sessions end at their next request, their
+ * passkeys and password stop working) or gives access back: active again
+ * when they had set up, invited when they never did.
+ */
+export async function setStaffAccess(
+  db: Db,
+  staff: StaffMember,
+  access: 'disable' | 'enable',
+): Promise<void> {
+  const status = access === 'disable' ? 'disabled' : staff.password_hash ? 'active' : 'invited';
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('staff_members')
+      .set({ status, updated_at: new Date() })
+      .where('id', '=', staff.id)
+      .execute();
+    if (access === 'disable')
+      await trx.deleteFrom('staff_sessions').where('staff_id', '=', staff.id).execute();
+  });
 }
 
 export type InviteResult = { ok: true; staff: StaffMember; token: string } | { ok: false; reason: 'exists' };

@@ -65,6 +65,11 @@ async function register(options) {
 const FLOWS = {
   'sign-in': { options: '/backoffice/passkey/options', post: '/backoffice/passkey/sign-in', run: signIn },
   register: { options: '/backoffice/passkeys/options', post: '/backoffice/passkeys', run: register },
+  reauthenticate: {
+    options: '/backoffice/reauthenticate/passkey-options',
+    post: '/backoffice/reauthenticate/passkey',
+    run: signIn,
+  },
 };
 
 for (const section of document.querySelectorAll('[data-passkey]')) {
@@ -73,6 +78,7 @@ for (const section of document.querySelectorAll('[data-passkey]')) {
   section.hidden = false;
   const error = section.querySelector('[data-passkey-error]');
   const csrf = section.querySelector('[data-passkey-csrf]')?.value ?? '';
+  const next = section.querySelector('[data-passkey-next]')?.value;
   section.querySelector('[data-passkey-start]')?.addEventListener('click', async (event) => {
     event.preventDefault();
     if (error) error.hidden = true;
@@ -83,7 +89,7 @@ for (const section of document.querySelectorAll('[data-passkey]')) {
         method: 'POST',
         credentials: 'same-origin',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ _csrf: csrf, response }),
+        body: JSON.stringify({ _csrf: csrf, response, next }),
       });
       const body = await answer.json();
       if (!answer.ok || typeof body.redirect !== 'string') throw new Error('not accepted');

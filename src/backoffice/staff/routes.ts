@@ -18,9 +18,13 @@ import {
   passkeyRegistrationOptions,
   passkeySignInOptions,
   listPasskeys,
+  passkeyReauthOptions,
+  removePasskey,
+  verifyPasskeyReauth,
   verifyPasskeyRegistration,
   verifyPasskeySignIn,
 } from '../passkeys.js';
+import { organisationFilter, seesOrganisation, worksAcrossOrganisations } from '../organisation.js';
 import {
   HOME_LINKS,
   ODS_CODE,
@@ -40,6 +44,7 @@ import {
   listStaff,
   openInvitation,
   setPendingSecret,
+  setStaffAccess,
   setupLink,
 } from '../staff.js';
 
@@ -169,9 +174,17 @@ export function registerStaffRoutes(kit: BackofficeKit): void {
 
   // Passkeys.
 
-  route('GET /backoffice/passkey/options', async (_request, reply) =>
-    reply.header('cache-control', 'no-store').send(await passkeySignInOptions(deps)),
-  );
+  route('GET /backoffice/passkey/options', async (request, reply) => {
+    // Anyone may ask, and each answer stores a challenge: limit how often.
+    const limit = await deps.limits.hit('passkeyOptionsPerIp', request.ip);
+    if (!limit.allowed) {
+      return reply
+        .code(429)
+        .header('retry-after', String(limit.retryAfterSeconds))
+        .send({ error: 'too_many_requests' });
+    }
+    return reply.header('cache-control', 'no-store').send(await passkeySignInOptions(deps));
+  });
 
   route('POST /backoffice/passkey/sign-in', async (request, reply) => {
     const ipLimit = await deps.limits.check('passwordAttemptsPerIp', request.ip);
@@ -204,7 +217,27 @@ export function registerStaffRoutes(kit: BackofficeKit): void {
     return page(reply, 'passkeys', {
       pageTitle: 'Your passkeys',
       passkeys: passkeys.map((p) => ({ ...p, added: p.created_at.toISOString().slice(0, 10) })),
+      removed: (request.query as { removed?: unknown }).removed === '1',
     });
+  });
+
+  route('POST /backoffice/passkeys/remove', async (request, reply) => {
+    const { staff } = staffOf(request);
+    const id = fields(request).id ?? '';
+    if (!id || id.includes('\u0000') || !(await removePasskey(deps.db, staff.id, id))) {
+      const passkeys = await listPasskeys(deps.db, staff.id);
+      return kit.send(reply, 400, 'passkeys', {
+        pageTitle: 'Your passkeys',
+        passkeys: passkeys.map((p) => ({ ...p, added: p.created_at.toISOString().slice(0, 10) })),
+        errors: { passkeys: 'Choose one of your passkeys to remove' },
+      });
+    }
+    await deps.audit.record({
+      code: AUDIT_EVENTS.STAFF_PASSKEY_REMOVED,
+      ip: request.ip,
+      details: { staffId: staff.id },
+    });
+    return reply.redirect('/backoffice/passkeys?removed=1', 303);
   });
 
   route('GET /backoffice/passkeys/options', async (request, reply) =>
@@ -316,7 +349,8 @@ export function registerStaffRoutes(kit: BackofficeKit): void {
   route('GET /backoffice/reauthenticate', async (request, reply) => {
     const { staff } = staffOf(request);
     const next = safeNext((request.query as { next?: unknown }).next);
-    return page(reply, 'reauthenticate', { pageTitle: 'Confirm it is you', staff, next });
+    const hasPasskeys = (await listPasskeys(deps.db, staff.id)).length > 0;
+    return page(reply, 'reauthenticate', { pageTitle: 'Confirm it is you', staff, next, hasPasskeys });
   });
 
   route('POST /backoffice/reauthenticate', async (request, reply) => {
@@ -336,12 +370,46 @@ export function registerStaffRoutes(kit: BackofficeKit): void {
           pageTitle: 'Confirm it is you',
           staff: session.staff,
           next,
+          hasPasskeys: (await listPasskeys(deps.db, session.staff.id)).length > 0,
           errors: { password: result.error },
         }),
       );
     }
     await sessions.reauthenticated(session);
+    await deps.audit.record({
+      code: AUDIT_EVENTS.STAFF_REAUTHENTICATED,
+      ip: request.ip,
+      details: { staffId: session.staff.id, method: 'password-app' },
+    });
     return reply.redirect(next, 303);
+  });
+
+  route('GET /backoffice/reauthenticate/passkey-options', async (request, reply) =>
+    reply.header('cache-control', 'no-store').send(await passkeyReauthOptions(deps, staffOf(request).staff)),
+  );
+
+  route('POST /backoffice/reauthenticate/passkey', async (request, reply) => {
+    const session = staffOf(request);
+    const response = credentialIn(request);
+    const ok = response
+      ? await verifyPasskeyReauth(deps, session.staff, response as AuthenticationResponseJSON)
+      : false;
+    if (!ok) {
+      await deps.audit.record({
+        code: AUDIT_EVENTS.STAFF_SIGN_IN_FAILED,
+        ip: request.ip,
+        details: { staffId: session.staff.id, factor: 'passkey', purpose: 'reauthenticate' },
+      });
+      return reply.code(400).send({ error: 'passkey_not_accepted' });
+    }
+    await sessions.reauthenticated(session);
+    await deps.audit.record({
+      code: AUDIT_EVENTS.STAFF_REAUTHENTICATED,
+      ip: request.ip,
+      details: { staffId: session.staff.id, method: 'passkey' },
+    });
+    const next = safeNext((request.body as { next?: unknown } | undefined)?.next);
+    return reply.send({ redirect: next });
   });
 
   route('POST /backoffice/sign-out', async (request, reply) => {
@@ -359,7 +427,7 @@ export function registerStaffRoutes(kit: BackofficeKit): void {
 
   route('GET /backoffice/staff', async (request, reply) => {
     const { staff } = staffOf(request);
-    const members = (await listStaff(deps.db)).map((m) => ({
+    const members = (await listStaff(deps.db, organisationFilter(staff))).map((m) => ({
       ...m,
       roleName: ROLE_TEXT[m.role].name,
       self: m.id === staff.id,
@@ -375,9 +443,15 @@ export function registerStaffRoutes(kit: BackofficeKit): void {
       checked: r === checked,
     }));
 
-  route('GET /backoffice/staff/invite', async (_request, reply) =>
-    page(reply, 'invite', { pageTitle: 'Invite a member of staff', values: {}, roles: roleItems() }),
-  );
+  route('GET /backoffice/staff/invite', async (request, reply) => {
+    const { staff } = staffOf(request);
+    const odsCode = worksAcrossOrganisations(staff) ? '' : staff.ods_code;
+    return page(reply, 'invite', {
+      pageTitle: 'Invite a member of staff',
+      values: { odsCode },
+      roles: roleItems(),
+    });
+  });
 
   route('POST /backoffice/staff/invite', async (request, reply) => {
     const { staff: me } = staffOf(request);
@@ -392,6 +466,8 @@ export function registerStaffRoutes(kit: BackofficeKit): void {
     const odsCode = values.odsCode.trim().toUpperCase();
     if (!ODS_CODE.test(odsCode))
       errors.odsCode = 'Enter an ODS code of 3 to 6 letters and numbers, like A81001';
+    else if (!seesOrganisation(me, odsCode))
+      errors.odsCode = `You can only invite staff of your own organisation (${me.ods_code})`;
     if (!isRole(f.role)) errors.role = 'Select a role';
     const again = (status: number) =>
       reply.code(status).send(
@@ -424,10 +500,12 @@ export function registerStaffRoutes(kit: BackofficeKit): void {
     return reply.redirect('/backoffice/staff', 303);
   });
 
-  /** The member whose role is to change: never the one signed in. */
+  /** The member whose role or access is to change: in the operator's view, never the one signed in. */
   async function roleTarget(request: FastifyRequest, reply: FastifyReply) {
     const { staff: me } = staffOf(request);
-    const target = await findStaffById(deps.db, (request.params as { id: string }).id);
+    const id = (request.params as { id: string }).id;
+    const found = id.includes('\u0000') ? undefined : await findStaffById(deps.db, id);
+    const target = found && seesOrganisation(me, found.ods_code) ? found : undefined;
     if (!target) {
       void reply.code(404).send(page(reply, 'not-found', { pageTitle: 'Page not found' }));
       return undefined;
@@ -435,7 +513,9 @@ export function registerStaffRoutes(kit: BackofficeKit): void {
     if (target.id === me.id) {
       void reply
         .code(403)
-        .send(page(reply, 'forbidden', { pageTitle: 'You cannot change your own role', own: true }));
+        .send(
+          page(reply, 'forbidden', { pageTitle: 'You cannot change your own role or access', own: true }),
+        );
       return undefined;
     }
     return target;
@@ -480,6 +560,50 @@ export function registerStaffRoutes(kit: BackofficeKit): void {
         details: { staffId: me.id, changedId: target.id, from: target.role, to: role },
       });
     }
+    return reply.redirect('/backoffice/staff', 303);
+  });
+
+  // Disabling a member of staff, and giving access back.
+
+  const accessPage = (target: StaffMember, extra: Record<string, unknown> = {}) => ({
+    pageTitle: target.status === 'disabled' ? `Give access back to ${target.name}` : `Disable ${target.name}`,
+    target,
+    disabling: target.status !== 'disabled',
+    values: {},
+    ...extra,
+  });
+
+  route('GET /backoffice/staff/:id/access', async (request, reply) => {
+    const target = await roleTarget(request, reply);
+    if (!target) return reply;
+    return page(reply, 'access', accessPage(target));
+  });
+
+  route('POST /backoffice/staff/:id/access', async (request, reply) => {
+    const { staff: me } = staffOf(request);
+    const target = await roleTarget(request, reply);
+    if (!target) return reply;
+    const reason = (fields(request).reason ?? '').trim();
+    const error = !reason
+      ? 'Enter the reason'
+      : reason.length > 500
+        ? 'The reason must be 500 characters or fewer'
+        : undefined;
+    if (error) {
+      return kit.send(
+        reply,
+        400,
+        'access',
+        accessPage(target, { errors: { reason: error }, values: { reason } }),
+      );
+    }
+    const disabling = target.status !== 'disabled';
+    await setStaffAccess(deps.db, target, disabling ? 'disable' : 'enable');
+    await deps.audit.record({
+      code: disabling ? AUDIT_EVENTS.STAFF_DISABLED : AUDIT_EVENTS.STAFF_ENABLED,
+      ip: request.ip,
+      details: { staffId: me.id, changedId: target.id, reason },
+    });
     return reply.redirect('/backoffice/staff', 303);
   });
 }
