@@ -140,6 +140,7 @@ function storeSuite(
         ),
       );
       expect(await verifyChain(store.db)).toBeUndefined();
+      expect(await verifyChain(store.db, 2)).toBeUndefined(); // across batches
       const third = await store.db
         .selectFrom('audit_events')
         .select('id')
@@ -153,6 +154,7 @@ function storeSuite(
         .where('id', '=', third.id)
         .execute();
       expect(await verifyChain(store.db)).toBe(Number(third.id));
+      expect(await verifyChain(store.db, 2)).toBe(Number(third.id));
     });
 
     it('makes one signing key however many instances start at once, and rotates', async () => {

@@ -84,20 +84,33 @@ export function createAuditLog(db: Db): AuditLog {
   };
 }
 
+/** Entries read at a time while verifying, so a long log is never held in memory whole. */
+const VERIFY_BATCH = 1000;
+
 /** Walks the chain from the start; returns the id of the first entry that does not fit, or undefined. */
-export async function verifyChain(db: Db): Promise<number | undefined> {
-  const rows = await db.selectFrom('audit_events').selectAll().orderBy('id').execute();
+export async function verifyChain(db: Db, batchSize = VERIFY_BATCH): Promise<number | undefined> {
   let prev = GENESIS;
-  for (const r of rows) {
-    const expected = entryHash(prev, new Date(r.at).toISOString(), {
-      code: r.code as AuditCode,
-      accountId: r.account_id ?? '',
-      clientId: r.client_id ?? '',
-      ip: r.ip ?? '',
-      details: r.details,
-    });
-    if (r.prev_hash !== prev || r.hash !== expected) return Number(r.id);
-    prev = r.hash;
+  let after = -1;
+  for (;;) {
+    const rows = await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(batchSize)
+      .execute();
+    for (const r of rows) {
+      const expected = entryHash(prev, new Date(r.at).toISOString(), {
+        code: r.code as AuditCode,
+        accountId: r.account_id ?? '',
+        clientId: r.client_id ?? '',
+        ip: r.ip ?? '',
+        details: r.details,
+      });
+      if (r.prev_hash !== prev || r.hash !== expected) return Number(r.id);
+      prev = r.hash;
+      after = Number(r.id);
+    }
+    if (rows.length < batchSize) return undefined;
   }
-  return undefined;
 }
