@@ -21,6 +21,7 @@ import { suppliersShow } from '../src/cli/commands/suppliers-show.js';
 import type { CliContext, Command } from '../src/cli/context.js';
 import { COMMANDS, runCommand } from '../src/cli/run.js';
 import { TEST_PASSWORD, TEST_PEOPLE } from '../src/cli/seed.js';
+import { DbAdapter } from '../src/oidc/adapter.js';
 import { ensureSigningKey } from '../src/oidc/signing-keys.js';
 import { migrate, openDatabase, type OpenDatabase } from '../src/store/db.js';
 import { createSealer } from '../src/store/encryption.js';
@@ -516,6 +517,185 @@ describe('help and dispatch', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('There is no command suppliers frobnicate');
     expect((await runLine('nonsense')).code).toBe(2);
+  });
+});
+
+describe('suspending suppliers, GP integration approval and JWKS URLs', () => {
+  it('suspends a supplier with --suspend and a reason, so the provider no longer finds it, and resumes it', async () => {
+    expect(
+      (
+        await run(
+          suppliersAdd,
+          ...addArgs('pause-cli', '--redirect-uri', 'https://pause.example/cb', '--scope', 'openid'),
+        )
+      ).code,
+    ).toBe(0);
+    const clients = new DbAdapter(database.db, 'Client');
+    expect(await clients.find('pause-cli')).toBeDefined();
+
+    const noReason = await run(suppliersChange, 'pause-cli', '--suspend');
+    expect(noReason.code).toBe(2);
+    expect(noReason.err).toContain('--suspend needs --reason');
+    const mixed = await run(suppliersChange, 'pause-cli', '--suspend', '--reason', 'x', '--name', 'Other');
+    expect(mixed.code).toBe(2);
+    expect(mixed.err).toContain('on its own');
+    const both = await runLine('suppliers', 'change', 'pause-cli', '--suspend', '--resume', '--reason', 'x');
+    expect(both.code).toBe(2);
+    const stray = await run(suppliersChange, 'pause-cli', '--reason', 'why');
+    expect(stray.code).toBe(2);
+    expect(stray.err).toContain('--reason goes with --suspend or --resume');
+
+    const suspended = await runLine(
+      'suppliers',
+      'change',
+      'pause-cli',
+      '--suspend',
+      '--reason',
+      'Key reported lost',
+    );
+    expect(suspended.code, suspended.err).toBe(0);
+    expect(suspended.out).toContain('Suspended supplier pause-cli');
+    expect((await findSupplier(database.db, 'pause-cli'))?.metadata.suspended).toMatchObject({
+      reason: 'Key reported lost',
+      by: `cli:${userInfo().username}`,
+    });
+    // The provider's client lookup (what /authorize and /token use) finds nothing: invalid_client.
+    expect(await clients.find('pause-cli')).toBeUndefined();
+    expect((await run(suppliersList)).out).toMatch(/pause-cli\s.*suspended/);
+    expect((await run(suppliersShow, 'pause-cli')).out).toContain('"suspended"');
+    const again = await run(suppliersChange, 'pause-cli', '--suspend', '--reason', 'twice');
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('Nothing changed: supplier pause-cli is already suspended');
+
+    // A change of settings keeps the suspension.
+    expect((await run(suppliersChange, 'pause-cli', '--name', 'Paused')).code).toBe(0);
+    expect(await clients.find('pause-cli')).toBeUndefined();
+
+    const resumed = await runLine(
+      'suppliers',
+      'change',
+      'pause-cli',
+      '--resume',
+      '--reason',
+      'New key registered',
+    );
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.out).toContain('Resumed supplier pause-cli');
+    expect(await clients.find('pause-cli')).toMatchObject({ client_id: 'pause-cli', client_name: 'Paused' });
+    expect((await findSupplier(database.db, 'pause-cli'))?.metadata.suspended).toBeUndefined();
+
+    const audited = await database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('client_id', '=', 'pause-cli')
+      .where('code', 'in', [AUDIT_EVENTS.SUPPLIER_SUSPENDED, AUDIT_EVENTS.SUPPLIER_RESUMED])
+      .orderBy('id')
+      .execute();
+    expect(audited.map((a) => [a.code, a.details])).toEqual([
+      [AUDIT_EVENTS.SUPPLIER_SUSPENDED, { operator: userInfo().username, reason: 'Key reported lost' }],
+      [AUDIT_EVENTS.SUPPLIER_RESUMED, { operator: userInfo().username, reason: 'New key registered' }],
+    ]);
+    expect((await run(suppliersChange, 'nobody', '--suspend', '--reason', 'x')).code).toBe(1);
+  });
+
+  it('grants gp_integration_credentials only with --gp-integration-approval, recorded and audited', async () => {
+    const gpArgs = [
+      '--redirect-uri',
+      'https://im1.example/cb',
+      '--scopes',
+      'openid gp_integration_credentials',
+    ];
+    const refused = await run(suppliersAdd, ...addArgs('im1-cli', ...gpArgs));
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('--gp-integration-approval');
+    expect(await findSupplier(database.db, 'im1-cli')).toBeUndefined();
+
+    const added = await run(
+      suppliersAdd,
+      ...addArgs('im1-cli', ...gpArgs, '--gp-integration-approval', 'IM1-77'),
+    );
+    expect(added.code, added.err).toBe(0);
+    expect(added.out).toMatch(/GP integration approval:\s+IM1-77/);
+    expect((await findSupplier(database.db, 'im1-cli'))?.metadata.gp_integration_approval).toMatchObject({
+      reference: 'IM1-77',
+      by: `cli:${userInfo().username}`,
+    });
+    const audited = await database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('code', '=', AUDIT_EVENTS.SUPPLIER_REGISTERED)
+      .where('client_id', '=', 'im1-cli')
+      .executeTakeFirst();
+    expect(audited?.details.gp_integration_approval).toMatchObject({ reference: 'IM1-77' });
+
+    // Already approved: other changes need no reference; a supplier without the scope needs one to get it.
+    expect((await run(suppliersChange, 'im1-cli', '--name', 'IM1 app')).code).toBe(0);
+    const plainGrant = await run(
+      suppliersChange,
+      'plain-gp',
+      '--scope',
+      'openid',
+      '--scope',
+      'gp_integration_credentials',
+    );
+    expect(plainGrant.code).toBe(1);
+    expect(plainGrant.err).toContain('--gp-integration-approval');
+    const stray = await run(suppliersChange, 'plain-gp', '--gp-integration-approval', 'IM1-1');
+    expect(stray.code).toBe(2);
+    expect(stray.err).toContain('--gp-integration-approval goes with the gp_integration_credentials scope');
+  });
+
+  it('checks a --jwks-uri by fetching it once, and refuses EC keys without ES256', async () => {
+    const unreachable = await run(
+      suppliersAdd,
+      '--client-id',
+      'jwks-cli',
+      '--name',
+      'JWKS',
+      '--jwks-uri',
+      'http://127.0.0.1:9/jwks.json',
+      '--redirect-uri',
+      'https://jwks.example/cb',
+      '--scope',
+      'openid',
+    );
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.err).toContain(
+      '--jwks-uri http://127.0.0.1:9/jwks.json: The JWKS URL could not be reached',
+    );
+    expect(await findSupplier(database.db, 'jwks-cli')).toBeUndefined();
+
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const ecPath = join(dir, 'ec.pem');
+    writeFileSync(ecPath, publicKey.export({ type: 'spki', format: 'pem' }));
+    const ecArgs = ['--client-id', 'ec-cli', '--name', 'EC', '--public-key', ecPath];
+    const ec = await run(
+      suppliersAdd,
+      ...ecArgs,
+      '--redirect-uri',
+      'https://ec.example/cb',
+      '--scope',
+      'openid',
+    );
+    expect(ec.code).toBe(1);
+    expect(ec.err).toContain('ES256');
+    const es256 = await run(
+      suppliersAdd,
+      ...ecArgs,
+      '--redirect-uri',
+      'https://ec.example/cb',
+      '--scope',
+      'openid',
+      '--assertion-alg',
+      'ES256',
+    );
+    expect(es256.code, es256.err).toBe(0);
+  });
+
+  it('documents the new flags in help', async () => {
+    const helped = await runLine('help', 'suppliers');
+    for (const f of ['--suspend', '--resume', '--reason', '--gp-integration-approval'])
+      expect(helped.out).toContain(f);
   });
 });
 

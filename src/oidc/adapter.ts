@@ -1,7 +1,9 @@
 // oidc-provider keeps its artifacts (sessions, interactions, codes, grants,
 // refresh tokens, replay records) through this adapter, in the service's own
 // database: one store to back up, and data that survives a restart. Suppliers
-// (the `Client` model) are read from the suppliers table, never written here.
+// (the `Client` model) are read from the suppliers table on every lookup,
+// never written here: what an operator changes (CLI or back office) applies to
+// the next request without a restart, and a suspended supplier is unknown.
 import { sql } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../store/db.js';
@@ -35,7 +37,7 @@ export class DbAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     if (this.name === 'Client')
-      throw new Error('suppliers are managed with the CLI, not through the provider');
+      throw new Error('suppliers are managed with the CLI and the back office, not through the provider');
     const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
     const row = {
       id,
@@ -74,7 +76,9 @@ export class DbAdapter implements Adapter {
         .selectAll()
         .where('client_id', '=', id)
         .executeTakeFirst();
-      return supplier ? supplierToClientMetadata(supplier) : undefined;
+      // A suspended supplier is, to the provider, no client at all: invalid_client
+      // at /authorize (an error page, never a redirect) and at /token.
+      return supplier && !supplier.metadata.suspended ? supplierToClientMetadata(supplier) : undefined;
     }
     return this.findBy('id', id);
   }

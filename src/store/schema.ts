@@ -61,6 +61,30 @@ export interface SupplierMetadata {
   sandpit?: boolean;
   /** Approved for the Users (SCIM) API: the jwt-bearer grant and GET /v2/Users. */
   users_api?: boolean;
+  /**
+   * The separate approval the gp_integration_credentials scope needs: the
+   * reference of the supplier's GP integration (IM1 pairing) approval, who
+   * recorded it (a staff id, or `cli:` and the operator's user name) and when.
+   * Present only while the scope is approved.
+   */
+  gp_integration_approval?: SupplierApproval;
+  /**
+   * Set while an operator has suspended the supplier: the provider then treats
+   * it as unknown (invalid_client) and the Users API refuses its tokens.
+   */
+  suspended?: SupplierSuspension;
+}
+
+export interface SupplierApproval {
+  reference: string;
+  by: string;
+  at: string;
+}
+
+export interface SupplierSuspension {
+  reason: string;
+  by: string;
+  at: string;
 }
 
 export interface OidcPayloadsTable {

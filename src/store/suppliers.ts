@@ -1,17 +1,21 @@
-// Suppliers (relying parties): registered, changed and removed by operators.
-// Every write goes through the registration rules first.
+// Suppliers (relying parties): registered, changed, suspended and removed by
+// operators (the CLI and the back office). Every write goes through the
+// registration rules first. The provider reads this table on every client
+// lookup (oidc/adapter.ts), so a change applies to the very next request.
 import { sql } from 'kysely';
-import { publicKeyToJwk } from '../oidc/clients.js';
+import { keyThumbprints, publicKeyToJwk } from '../oidc/clients.js';
 import {
   DEFAULT_ALLOWED_VECTORS,
+  GP_INTEGRATION_SCOPE,
   checkAllowedVectors,
   checkAssertionAlgs,
+  checkClientId,
   checkRedirectUris,
   checkScopes,
 } from '../domain/supplier-registration.js';
 import { err, ok, type Result } from '../domain/result.js';
 import type { Db } from './db.js';
-import type { Supplier, SupplierMetadata } from './schema.js';
+import type { Supplier, SupplierApproval, SupplierMetadata, SupplierSuspension } from './schema.js';
 
 export interface SupplierInput {
   clientId: string;
@@ -31,13 +35,17 @@ export interface SupplierInput {
   sandpit?: boolean;
   /** Approved for the Users (SCIM) API. */
   usersApi?: boolean;
+  /**
+   * The GP integration approval behind gp_integration_credentials (kept only
+   * while that scope is approved). Whether one is needed is decided by
+   * checkGpIntegrationApproval, by whoever takes the operator's input.
+   */
+  gpIntegrationApproval?: SupplierApproval;
 }
 
-const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 export function buildSupplierMetadata(input: SupplierInput): Result<SupplierMetadata, string> {
-  if (!CLIENT_ID.test(input.clientId))
-    return err('client_id must be 1-100 letters, digits, dots, hyphens or underscores');
+  const clientId = checkClientId(input.clientId);
+  if (!clientId.ok) return clientId;
   if (!input.name.trim()) return err('A name is needed');
   const redirects = checkRedirectUris(input.redirectUris);
   if (!redirects.ok) return redirects;
@@ -64,6 +72,9 @@ export function buildSupplierMetadata(input: SupplierInput): Result<SupplierMeta
     sandpit: input.sandpit ?? false,
     users_api: input.usersApi ?? false,
   };
+  if (input.gpIntegrationApproval && scopes.value.includes(GP_INTEGRATION_SCOPE)) {
+    metadata.gp_integration_approval = input.gpIntegrationApproval;
+  }
   if (postLogout.value.length) metadata.post_logout_redirect_uris = postLogout.value;
   if (input.backchannelLogoutUri) metadata.backchannel_logout_uri = input.backchannelLogoutUri;
   if (input.jwksUri) {
@@ -82,10 +93,28 @@ export function buildSupplierMetadata(input: SupplierInput): Result<SupplierMeta
     if (!keys.length) return err('A public key (PEM) or a JWKS URL is needed');
     metadata.jwks = { keys };
   }
+  // RS512, which every supplier signs with, needs an RSA key; an EC key is
+  // usable only by a supplier allowed ES256.
+  if (metadata.jwks?.keys.some((k) => k.kty === 'EC') && !algs.value.includes('ES256')) {
+    return err(
+      'EC P-256 keys can only be registered for a supplier allowed ES256 assertions; RS512 needs an RSA key of 2048 bits or more',
+    );
+  }
   return ok(metadata);
 }
 
-export async function saveSupplier(db: Db, input: SupplierInput): Promise<Result<Supplier, string>> {
+/**
+ * Registers or changes a supplier. A suspension is not part of the input:
+ * saving keeps whatever suspension the stored supplier has (only
+ * setSupplierSuspension changes it), so a change made from a page loaded
+ * before someone suspended the supplier cannot lift the suspension.
+ * With `create`, an existing client id is left alone and refused.
+ */
+export async function saveSupplier(
+  db: Db,
+  input: SupplierInput,
+  options: { create?: boolean } = {},
+): Promise<Result<Supplier, string>> {
   const metadata = buildSupplierMetadata(input);
   if (!metadata.ok) return metadata;
   const json = JSON.stringify(metadata.value);
@@ -93,11 +122,43 @@ export async function saveSupplier(db: Db, input: SupplierInput): Promise<Result
     .insertInto('suppliers')
     .values({ client_id: input.clientId, name: input.name.trim(), metadata: json })
     .onConflict((oc) =>
-      oc.column('client_id').doUpdateSet({ name: input.name.trim(), metadata: json, updated_at: sql`now()` }),
+      options.create
+        ? oc.column('client_id').doNothing()
+        : oc.column('client_id').doUpdateSet({
+            name: input.name.trim(),
+            metadata: sql`case when suppliers.metadata->'suspended' is null then excluded.metadata
+              else excluded.metadata || jsonb_build_object('suspended', suppliers.metadata->'suspended') end`,
+            updated_at: sql`now()`,
+          }),
     )
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!row) return err(`A supplier with client id ${input.clientId} already exists`);
   return ok(row);
+}
+
+/**
+ * Suspends a supplier (with the reason, who and when) or, given null, resumes
+ * it. Answers the changed supplier, or undefined when there is no such
+ * supplier or it already was in that state.
+ */
+export async function setSupplierSuspension(
+  db: Db,
+  clientId: string,
+  suspension: SupplierSuspension | null,
+): Promise<Supplier | undefined> {
+  return db
+    .updateTable('suppliers')
+    .set({
+      metadata: suspension
+        ? sql`metadata || jsonb_build_object('suspended', ${JSON.stringify(suspension)}::jsonb)`
+        : sql`metadata - 'suspended'`,
+      updated_at: sql`now()`,
+    })
+    .where('client_id', '=', clientId)
+    .where(sql<boolean>`(metadata->'suspended' is null) = ${suspension !== null}`)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function findSupplier(db: Db, clientId: string): Promise<Supplier | undefined> {
@@ -137,5 +198,60 @@ export function supplierToInput(s: Supplier): SupplierInput {
     ...(m.backchannel_logout_uri ? { backchannelLogoutUri: m.backchannel_logout_uri } : {}),
     sandpit: m.sandpit ?? false,
     usersApi: m.users_api ?? false,
+    ...(m.gp_integration_approval ? { gpIntegrationApproval: m.gp_integration_approval } : {}),
+  };
+}
+
+/**
+ * The names of the fields whose stored value differs (metadata keys, and
+ * `name`); a suspension is not a change of configuration and is left out.
+ */
+export function changedFields(before: Supplier, after: Supplier): string[] {
+  const fields: string[] = before.name === after.name ? [] : ['name'];
+  const a = before.metadata as unknown as Record<string, unknown>;
+  const b = after.metadata as unknown as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (key === 'suspended') continue;
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) fields.push(key);
+  }
+  return fields;
+}
+
+/** A field's stored value for the audit log: keys as thumbprints, never whole keys. */
+export async function auditValue(s: Supplier, field: string): Promise<unknown> {
+  if (field === 'name') return s.name;
+  if (field === 'jwks') return keyThumbprints(s);
+  return (s.metadata as unknown as Record<string, unknown>)[field];
+}
+
+/** What an audit entry of a change records: the fields changed, and their values before and after. */
+export async function describeChange(
+  before: Supplier,
+  after: Supplier,
+): Promise<{ changed: string[]; before: Record<string, unknown>; after: Record<string, unknown> }> {
+  const changed = changedFields(before, after);
+  const was: Record<string, unknown> = {};
+  const now: Record<string, unknown> = {};
+  for (const field of changed) {
+    was[field] = await auditValue(before, field);
+    now[field] = await auditValue(after, field);
+  }
+  return { changed, before: was, after: now };
+}
+
+/** What an audit entry of a registration records about the new supplier. */
+export async function describeRegistration(s: Supplier): Promise<Record<string, unknown>> {
+  const m = s.metadata;
+  return {
+    name: s.name,
+    redirect_uris: m.redirect_uris,
+    scope: m.scope,
+    allowed_vtr: m.allowed_vtr,
+    sso_partners: m.sso_partners,
+    client_assertion_algs: m.client_assertion_algs,
+    keys: m.jwks_uri ?? (await keyThumbprints(s)),
+    sandpit: m.sandpit ?? false,
+    users_api: m.users_api ?? false,
+    ...(m.gp_integration_approval ? { gp_integration_approval: m.gp_integration_approval } : {}),
   };
 }

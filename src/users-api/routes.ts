@@ -95,7 +95,8 @@ export function registerUsersApi(app: FastifyInstance, deps: UsersApiDeps): void
       }
       const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
       const supplier = clientId ? await findSupplier(deps.db, clientId) : undefined;
-      if (!clientId || !supplier)
+      // A suspended supplier's tokens stop working at once (its new ones are refused at /token).
+      if (!clientId || !supplier || supplier.metadata.suspended)
         throw new ScimError(401, 'invalid access token', undefined, 'invalid_token');
       if (!supplier.metadata.users_api)
         throw new ScimError(403, 'this supplier is not approved for the Users API');

@@ -11,8 +11,11 @@ interface Usage {
 
 const SUPPLIER_FLAGS: [string, string][] = [
   ['--name NAME', 'the service name people see'],
-  ['--public-key FILE.pem', 'an RSA (2048 bits or more) or EC P-256 public key; repeat for more keys'],
-  ['--jwks-uri URL', 'fetch the keys from this https URL instead of --public-key'],
+  [
+    '--public-key FILE.pem',
+    'an RSA public key of 2048 bits or more (EC P-256 only with --assertion-alg ES256); repeat for more keys',
+  ],
+  ['--jwks-uri URL', 'fetch the keys from this https URL instead of --public-key (checked once now)'],
   ['--redirect-uri URI', 'an exact https redirect URI, no query string; repeat, at most 10'],
   ['--scope SCOPE', 'an approved scope (openid is required); repeat'],
   ['--scopes "openid profile"', 'several approved scopes at once, space-separated'],
@@ -24,6 +27,10 @@ const SUPPLIER_FLAGS: [string, string][] = [
   ['--sandpit', 'mark it as a sandpit (test) supplier'],
   ['--users-api', 'approve it for the Users (SCIM) API: the jwt-bearer grant and GET /v2/Users'],
   ['--no-users-api', 'withdraw (or do not give) that approval'],
+  [
+    '--gp-integration-approval REF',
+    'the GP integration (IM1 pairing) approval reference; needed to grant gp_integration_credentials',
+  ],
 ];
 
 export const USAGE: Usage[] = [
@@ -42,7 +49,8 @@ export const USAGE: Usage[] = [
   {
     group: 'suppliers',
     synopsis: 'suppliers list',
-    summary: 'List suppliers: client id, name, number of redirect URIs, scopes.',
+    summary:
+      'List suppliers: client id, name, number of redirect URIs, scopes, status (active, suspended, sandpit).',
   },
   {
     group: 'suppliers',
@@ -59,6 +67,8 @@ export const USAGE: Usage[] = [
       ['--remove-redirect-uri URI', 'remove one redirect URI; repeat'],
       ['--public-key FILE.pem', 'replace the registered keys (repeat to register several)'],
       ['--no-sandpit', 'no longer a sandpit supplier'],
+      ['--suspend --reason TEXT', 'suspend it (invalid_client everywhere) until resumed; on its own'],
+      ['--resume --reason TEXT', 'lift a suspension; on its own'],
     ],
   },
   {

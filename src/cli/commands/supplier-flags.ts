@@ -2,15 +2,18 @@
 // values become a SupplierInput. The registration rules themselves live in
 // store/suppliers.ts; here a rule's message is only given the flag it concerns.
 import { readFile } from 'node:fs/promises';
-import { CommandFailed, list, type FlagOptions, type Parsed } from '../args.js';
+import { CommandFailed, UsageError, list, str, type FlagOptions, type Parsed } from '../args.js';
 import {
   DEFAULT_ALLOWED_VECTORS,
+  GP_INTEGRATION_SCOPE,
   checkAllowedVectors,
   checkAssertionAlgs,
+  checkGpIntegrationApproval,
   checkRedirectUris,
   checkScopes,
 } from '../../domain/supplier-registration.js';
-import { publicKeyToJwk } from '../../oidc/clients.js';
+import { checkJwksUrl, publicKeyToJwk } from '../../oidc/clients.js';
+import type { SupplierApproval } from '../../store/schema.js';
 import type { SupplierInput } from '../../store/suppliers.js';
 
 export const SUPPLIER_FLAGS: FlagOptions = {
@@ -28,6 +31,7 @@ export const SUPPLIER_FLAGS: FlagOptions = {
   sandpit: { type: 'boolean' },
   'users-api': { type: 'boolean' },
   'no-users-api': { type: 'boolean' },
+  'gp-integration-approval': { type: 'string' },
 };
 
 export const ADD_FLAGS: FlagOptions = { 'client-id': { type: 'string' }, ...SUPPLIER_FLAGS };
@@ -37,6 +41,9 @@ export const CHANGE_FLAGS: FlagOptions = {
   'add-redirect-uri': { type: 'string', multiple: true },
   'remove-redirect-uri': { type: 'string', multiple: true },
   'no-sandpit': { type: 'boolean' },
+  suspend: { type: 'boolean' },
+  resume: { type: 'boolean' },
+  reason: { type: 'string' },
 };
 
 /** --scope (repeatable) and --scopes "openid profile" together, in order, without repeats. */
@@ -76,7 +83,7 @@ export async function readPublicKeys(paths: string[]): Promise<string[]> {
  * functions are asked in the same order, and the first that fails names it.
  */
 export function flagAtFault(input: SupplierInput, error: string, redirectFlags = '--redirect-uri'): string {
-  if (error.startsWith('client_id')) return '--client-id';
+  if (error.startsWith('client_id') || error.startsWith('A supplier with')) return '--client-id';
   if (error.startsWith('A name')) return '--name';
   if (!checkRedirectUris(input.redirectUris).ok) return redirectFlags;
   if (!checkScopes(input.scopes).ok) return '--scope';
@@ -88,4 +95,35 @@ export function flagAtFault(input: SupplierInput, error: string, redirectFlags =
   if (error.startsWith('Back-channel')) return '--backchannel-logout-uri';
   if (error.startsWith('JWKS URL')) return '--jwks-uri';
   return '--public-key';
+}
+
+/**
+ * The GP integration approval for the scopes about to be saved: needed when
+ * gp_integration_credentials is granted anew (`alreadyApproved` false), and
+ * recorded with the operator's name whenever a reference is given.
+ */
+export function gpApprovalFrom(
+  p: Parsed,
+  scopes: readonly string[],
+  alreadyApproved: boolean,
+  operator: string,
+): SupplierApproval | undefined {
+  const reference = str(p, 'gp-integration-approval');
+  if (reference !== undefined && !scopes.includes(GP_INTEGRATION_SCOPE)) {
+    throw new UsageError(
+      `--gp-integration-approval goes with the ${GP_INTEGRATION_SCOPE} scope, which this supplier is not given`,
+    );
+  }
+  const checked = checkGpIntegrationApproval(scopes, { alreadyApproved, reference });
+  if (!checked.ok) throw new CommandFailed(`--gp-integration-approval: ${checked.error}`);
+  return checked.value
+    ? { reference: checked.value, by: `cli:${operator}`, at: new Date().toISOString() }
+    : undefined;
+}
+
+/** Fetches a --jwks-uri once and checks its keys, naming the flag when they will not do. */
+export async function checkJwksFlag(url: string): Promise<void> {
+  if (!checkRedirectUris([url]).ok) return; // saveSupplier names what is wrong with the URL itself
+  const checked = await checkJwksUrl(url);
+  if (!checked.ok) throw new CommandFailed(`--jwks-uri ${url}: ${checked.error}`);
 }

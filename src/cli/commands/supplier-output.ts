@@ -1,13 +1,10 @@
 // How a stored supplier is shown to the operator: a readable summary after
-// add and change, and the snippet a supplier's developers start from.
-import { calculateJwkThumbprint, type JWK } from 'jose';
+// add and change. The openid-client snippet and key thumbprints are shared
+// with the back office (oidc/clients.ts).
+import { keyThumbprints, openidClientSnippet } from '../../oidc/clients.js';
 import type { Supplier } from '../../store/schema.js';
 
-/** Short fingerprints of a supplier's registered keys (RFC 7638 thumbprints). */
-export async function keyThumbprints(s: Supplier): Promise<string[]> {
-  const keys = s.metadata.jwks?.keys ?? [];
-  return Promise.all(keys.map((k) => calculateJwkThumbprint(k as JWK)));
-}
+export { keyThumbprints, openidClientSnippet };
 
 export async function describeSupplier(s: Supplier): Promise<string[]> {
   const m = s.metadata;
@@ -23,8 +20,12 @@ export async function describeSupplier(s: Supplier): Promise<string[]> {
   return [
     `  client id:                 ${s.client_id}`,
     `  name:                      ${s.name}`,
+    `  status:                    ${supplierStatus(s)}`,
     ...listed('redirect URIs:', m.redirect_uris),
     `  scopes:                    ${m.scope}`,
+    ...(m.gp_integration_approval
+      ? [`  GP integration approval:   ${m.gp_integration_approval.reference}`]
+      : []),
     `  vectors of trust allowed:  ${m.allowed_vtr.join(' ')}`,
     ...keys,
     `  extra assertion algs:      ${m.client_assertion_algs.length ? m.client_assertion_algs.join(' ') : '(none: RS512 only)'}`,
@@ -36,39 +37,8 @@ export async function describeSupplier(s: Supplier): Promise<string[]> {
   ];
 }
 
-/** A JavaScript string literal in single quotes. */
-function quote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** A starting point for the supplier's developers, with openid-client (v6). */
-export function openidClientSnippet(s: Supplier, issuer: string): string[] {
-  const insecure = issuer.startsWith('http://');
-  const redirect = s.metadata.redirect_uris[0] ?? 'https://your-service.example/callback';
-  return [
-    `import * as client from 'openid-client';`,
-    `import { importPKCS8 } from 'jose';`,
-    ``,
-    `// Import the private key for RS512: openid-client picks the assertion alg from the key.`,
-    `const privateKey = await importPKCS8(process.env.NHS_LOGIN_PRIVATE_KEY_PEM, 'RS512');`,
-    `const config = await client.discovery(`,
-    `  new URL(${quote(issuer)}),`,
-    `  ${quote(s.client_id)},`,
-    `  { token_endpoint_auth_method: 'private_key_jwt', id_token_signed_response_alg: 'RS512' },`,
-    `  client.PrivateKeyJwt(privateKey, {`,
-    `    // The client assertion's aud must be the token endpoint.`,
-    `    [client.modifyAssertion]: (_header, payload) => {`,
-    `      payload.aud = config.serverMetadata().token_endpoint;`,
-    `    },`,
-    `  }),`,
-    ...(insecure ? [`  { execute: [client.allowInsecureRequests] }, // http: local development only`] : []),
-    `);`,
-    `const url = client.buildAuthorizationUrl(config, {`,
-    `  redirect_uri: ${quote(redirect)},`,
-    `  scope: ${quote(s.metadata.scope)},`,
-    `  state: client.randomState(),`,
-    `  nonce: client.randomNonce(),`,
-    `  vtr: JSON.stringify([${s.metadata.allowed_vtr.map(quote).join(', ')}]),`,
-    `});`,
-  ];
+/** "active" or "suspended (reason)". */
+export function supplierStatus(s: Supplier): string {
+  const suspended = s.metadata.suspended;
+  return suspended ? `suspended since ${suspended.at} (${suspended.reason})` : 'active';
 }

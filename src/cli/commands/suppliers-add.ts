@@ -1,11 +1,25 @@
 // `suppliers add`: registers a new supplier. An existing client id is
 // refused; `suppliers change` is the way to alter one.
 import { AUDIT_EVENTS } from '../../audit/events.js';
-import { findSupplier, listSuppliers, saveSupplier, type SupplierInput } from '../../store/suppliers.js';
+import {
+  describeRegistration,
+  findSupplier,
+  listSuppliers,
+  saveSupplier,
+  type SupplierInput,
+} from '../../store/suppliers.js';
 import { CommandFailed, command, flag, list, parseFlags, str, UsageError } from '../args.js';
 import { DEFAULT_ISSUER, EXIT_OK, operatorName, type CliContext } from '../context.js';
-import { ADD_FLAGS, flagAtFault, readPublicKeys, scopesFrom, values } from './supplier-flags.js';
-import { describeSupplier, keyThumbprints, openidClientSnippet } from './supplier-output.js';
+import {
+  ADD_FLAGS,
+  checkJwksFlag,
+  flagAtFault,
+  gpApprovalFrom,
+  readPublicKeys,
+  scopesFrom,
+  values,
+} from './supplier-flags.js';
+import { describeSupplier, openidClientSnippet } from './supplier-output.js';
 
 export const suppliersAdd = command(async (ctx, args) => {
   const p = parseFlags(args, ADD_FLAGS, { min: 0, max: 0, names: '' });
@@ -31,6 +45,9 @@ export const suppliersAdd = command(async (ctx, args) => {
     );
   }
 
+  const gpApproval = gpApprovalFrom(p, scopes, false, operatorName(ctx));
+  if (jwksUri) await checkJwksFlag(jwksUri);
+
   const backchannel = str(p, 'backchannel-logout-uri');
   const input: SupplierInput = {
     clientId,
@@ -45,25 +62,16 @@ export const suppliersAdd = command(async (ctx, args) => {
     ...(backchannel ? { backchannelLogoutUri: backchannel } : {}),
     sandpit: flag(p, 'sandpit'),
     usersApi: flag(p, 'users-api'),
+    ...(gpApproval ? { gpIntegrationApproval: gpApproval } : {}),
   };
-  const saved = await saveSupplier(ctx.db, input);
+  const saved = await saveSupplier(ctx.db, input, { create: true });
   if (!saved.ok) throw new CommandFailed(`${flagAtFault(input, saved.error)}: ${saved.error}`);
   const s = saved.value;
 
   await ctx.audit.record({
     code: AUDIT_EVENTS.SUPPLIER_REGISTERED,
     clientId,
-    details: {
-      operator: operatorName(ctx),
-      name: s.name,
-      redirect_uris: s.metadata.redirect_uris,
-      scope: s.metadata.scope,
-      allowed_vtr: s.metadata.allowed_vtr,
-      sso_partners: s.metadata.sso_partners,
-      keys: s.metadata.jwks_uri ?? (await keyThumbprints(s)),
-      sandpit: s.metadata.sandpit ?? false,
-      users_api: s.metadata.users_api ?? false,
-    },
+    details: { operator: operatorName(ctx), ...(await describeRegistration(s)) },
   });
 
   ctx.out(`Registered supplier ${clientId}:`);

@@ -1,13 +1,41 @@
 // `suppliers change ID [flags]`: each flag given replaces that value; the
 // rest stay as stored. Redirect URIs can also be added or removed one by one.
+// `--suspend --reason TEXT` and `--resume --reason TEXT` (on their own)
+// suspend a supplier (the provider then treats it as unknown) and resume it.
 import { AUDIT_EVENTS } from '../../audit/events.js';
-import type { Supplier } from '../../store/schema.js';
-import { findSupplier, saveSupplier, supplierToInput } from '../../store/suppliers.js';
-import { CommandFailed, command, flag, given, list, parseFlags, str, UsageError } from '../args.js';
-import { EXIT_OK, operatorName } from '../context.js';
+import { GP_INTEGRATION_SCOPE, MAX_SUSPENSION_REASON } from '../../domain/supplier-registration.js';
+import {
+  describeChange,
+  findSupplier,
+  saveSupplier,
+  setSupplierSuspension,
+  supplierToInput,
+} from '../../store/suppliers.js';
+import {
+  CommandFailed,
+  command,
+  flag,
+  given,
+  list,
+  parseFlags,
+  str,
+  UsageError,
+  type Parsed,
+} from '../args.js';
+import { EXIT_OK, operatorName, type CliContext } from '../context.js';
 import { warnUnknownPartners } from './suppliers-add.js';
-import { CHANGE_FLAGS, flagAtFault, readPublicKeys, scopesFrom, values } from './supplier-flags.js';
-import { describeSupplier, keyThumbprints } from './supplier-output.js';
+import {
+  CHANGE_FLAGS,
+  checkJwksFlag,
+  flagAtFault,
+  gpApprovalFrom,
+  readPublicKeys,
+  scopesFrom,
+  values,
+} from './supplier-flags.js';
+import { describeSupplier } from './supplier-output.js';
+
+export { changedFields } from '../../store/suppliers.js';
 
 export const suppliersChange = command(async (ctx, args) => {
   const p = parseFlags(args, CHANGE_FLAGS, {
@@ -25,6 +53,8 @@ export const suppliersChange = command(async (ctx, args) => {
     throw new UsageError('Give --sandpit or --no-sandpit, not both');
   if (flag(p, 'users-api') && flag(p, 'no-users-api'))
     throw new UsageError('Give --users-api or --no-users-api, not both');
+  if (flag(p, 'suspend') || flag(p, 'resume')) return suspendOrResume(ctx, p, clientId);
+  if (given(p, 'reason')) throw new UsageError('--reason goes with --suspend or --resume');
 
   const existing = await findSupplier(ctx.db, clientId);
   if (!existing) throw new CommandFailed(`No supplier has client id ${clientId}`);
@@ -71,6 +101,10 @@ export const suppliersChange = command(async (ctx, args) => {
   if (flag(p, 'no-sandpit')) input.sandpit = false;
   if (flag(p, 'users-api')) input.usersApi = true;
   if (flag(p, 'no-users-api')) input.usersApi = false;
+  const alreadyApproved = existing.metadata.scope.split(' ').includes(GP_INTEGRATION_SCOPE);
+  const gpApproval = gpApprovalFrom(p, input.scopes, alreadyApproved, operatorName(ctx));
+  if (gpApproval) input.gpIntegrationApproval = gpApproval;
+  if (jwksUri) await checkJwksFlag(jwksUri);
 
   const redirectFlags = ['redirect-uri', 'add-redirect-uri', 'remove-redirect-uri']
     .filter((f) => given(p, f))
@@ -83,24 +117,15 @@ export const suppliersChange = command(async (ctx, args) => {
     );
   const s = saved.value;
 
-  const changed = changedFields(existing, s);
+  const { changed, before, after } = await describeChange(existing, s);
   if (!changed.length) {
     ctx.out(`Nothing changed: supplier ${clientId} already had those values.`);
     return EXIT_OK;
   }
-  const after: Record<string, unknown> = {};
-  for (const field of changed) {
-    after[field] =
-      field === 'name'
-        ? s.name
-        : field === 'jwks'
-          ? await keyThumbprints(s)
-          : s.metadata[field as keyof Supplier['metadata']];
-  }
   await ctx.audit.record({
     code: AUDIT_EVENTS.SUPPLIER_CHANGED,
     clientId,
-    details: { operator: operatorName(ctx), changed, after },
+    details: { operator: operatorName(ctx), changed, before, after },
   });
 
   ctx.out(`Changed ${changed.join(', ')} of supplier ${clientId}:`);
@@ -109,13 +134,43 @@ export const suppliersChange = command(async (ctx, args) => {
   return EXIT_OK;
 });
 
-/** The names of the fields whose stored value differs (metadata keys, and `name`). */
-export function changedFields(before: Supplier, after: Supplier): string[] {
-  const fields: string[] = before.name === after.name ? [] : ['name'];
-  const a = before.metadata as unknown as Record<string, unknown>;
-  const b = after.metadata as unknown as Record<string, unknown>;
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) fields.push(key);
+/** --suspend or --resume, with the reason and nothing else. */
+async function suspendOrResume(ctx: CliContext, p: Parsed, clientId: string): Promise<number> {
+  const suspend = flag(p, 'suspend');
+  if (suspend && flag(p, 'resume')) throw new UsageError('Give --suspend or --resume, not both');
+  const others = Object.entries(p.values).filter(
+    ([k, v]) => v !== undefined && !['suspend', 'resume', 'reason'].includes(k),
+  );
+  if (others.length) {
+    throw new UsageError(
+      `Give --${suspend ? 'suspend' : 'resume'} on its own (with --reason), not with --${others[0]?.[0]}`,
+    );
   }
-  return fields;
+  const reason = str(p, 'reason')?.trim();
+  if (!reason) throw new UsageError(`--${suspend ? 'suspend' : 'resume'} needs --reason TEXT: say why`);
+  if (reason.length > MAX_SUSPENSION_REASON)
+    throw new UsageError(`--reason must be ${MAX_SUSPENSION_REASON} characters or fewer`);
+  const existing = await findSupplier(ctx.db, clientId);
+  if (!existing) throw new CommandFailed(`No supplier has client id ${clientId}`);
+  const operator = operatorName(ctx);
+  const changed = await setSupplierSuspension(
+    ctx.db,
+    clientId,
+    suspend ? { reason, by: `cli:${operator}`, at: new Date().toISOString() } : null,
+  );
+  if (!changed) {
+    ctx.out(`Nothing changed: supplier ${clientId} is already ${suspend ? 'suspended' : 'active'}.`);
+    return EXIT_OK;
+  }
+  await ctx.audit.record({
+    code: suspend ? AUDIT_EVENTS.SUPPLIER_SUSPENDED : AUDIT_EVENTS.SUPPLIER_RESUMED,
+    clientId,
+    details: { operator, reason },
+  });
+  ctx.out(
+    suspend
+      ? `Suspended supplier ${clientId}: it gets invalid_client until resumed (suppliers change ${clientId} --resume --reason TEXT).`
+      : `Resumed supplier ${clientId}: it can sign people in again.`,
+  );
+  return EXIT_OK;
 }

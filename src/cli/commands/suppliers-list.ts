@@ -1,4 +1,4 @@
-// `suppliers list`: one line per supplier.
+// `suppliers list`: one line per supplier, with whether it is suspended or a sandpit.
 import { listSuppliers } from '../../store/suppliers.js';
 import { command, parseFlags } from '../args.js';
 import { EXIT_OK } from '../context.js';
@@ -16,7 +16,8 @@ export const suppliersList = command(async (ctx, args) => {
     s.name,
     String(s.metadata.redirect_uris.length),
     s.metadata.scope,
+    [s.metadata.suspended ? 'suspended' : 'active', ...(s.metadata.sandpit ? ['sandpit'] : [])].join(', '),
   ]);
-  for (const line of table(['CLIENT ID', 'NAME', 'REDIRECT URIS', 'SCOPES'], rows)) ctx.out(line);
+  for (const line of table(['CLIENT ID', 'NAME', 'REDIRECT URIS', 'SCOPES', 'STATUS'], rows)) ctx.out(line);
   return EXIT_OK;
 });
