@@ -16,6 +16,7 @@ import { ensureSigningKey, signingKeysVersion } from './oidc/signing-keys.js';
 import { purgeExpired } from './oidc/adapter.js';
 import { purgeExpiredJourneys } from './journeys/state.js';
 import { purgeExpiredStaffSessions } from './backoffice/session.js';
+import { eraseDueAccounts } from './backoffice/support/erasure.js';
 import { RedisAdapter } from './oidc/redis-adapter.js';
 import { migrate, openDatabase, type OpenDatabase } from './store/db.js';
 import { createSealer, developmentEncryptionKey, type Sealer } from './store/encryption.js';
@@ -109,6 +110,13 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           purgeExpired(database.db),
           purgeExpiredJourneys(database.db),
           purgeExpiredStaffSessions(database.db),
+          // Accounts support scheduled for erasure whose grace period is over.
+          eraseDueAccounts({
+            db: database.db,
+            audit,
+            notifier,
+            onNotifyError: (e) => built.app.log.warn({ err: e }, 'could not send the account-erased notice'),
+          }),
         ]).catch(log),
       PURGE_MS,
     ),

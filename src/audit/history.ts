@@ -13,7 +13,10 @@ export interface HistoryEntry {
   code: string;
   /** What happened, in plain English. */
   description: string;
+  /** The person's IP address; null when not known, and for what support staff did. */
   ip: string | null;
+  /** Done by NHS login support staff rather than the person. */
+  bySupport: boolean;
 }
 
 export const HISTORY_DEFAULT_LIMIT = 20;
@@ -61,7 +64,27 @@ const DESCRIPTIONS: Partial<Record<string, Describe>> = {
     'You chose to be remembered on a device, so it does not ask for a security code',
   [AUDIT_EVENTS.SIGNED_OUT]: (r) =>
     r.clientId ? `You logged out of ${r.service ?? UNNAMED_SERVICE}` : 'You logged out',
+  // What NHS login support did to the account (the reason stays with support).
+  [AUDIT_EVENTS.ACCOUNT_LOCKED]: () => 'NHS login support locked your account',
+  [AUDIT_EVENTS.ACCOUNT_UNLOCKED]: () => 'NHS login support unlocked your account',
+  [AUDIT_EVENTS.PASSWORD_RESET_REQUIRED]: () =>
+    'NHS login support asked you to create a new password the next time you log in',
+  [AUDIT_EVENTS.AUTHENTICATOR_REMOVED_BY_SUPPORT]: () => 'NHS login support removed your authenticator app',
+  [AUDIT_EVENTS.SUBJECT_ACCESS_EXPORTED]: () =>
+    'NHS login support made a copy of the information we hold about you',
+  [AUDIT_EVENTS.ERASURE_SCHEDULED]: () => 'NHS login support arranged for your NHS login to be deleted',
+  [AUDIT_EVENTS.ERASURE_CANCELLED]: () => 'You cancelled the deletion of your NHS login',
 };
+
+/** Done by support staff: their IP address is theirs, not the person's, so it is not shown. */
+const BY_STAFF = new Set<string>([
+  AUDIT_EVENTS.ACCOUNT_LOCKED,
+  AUDIT_EVENTS.ACCOUNT_UNLOCKED,
+  AUDIT_EVENTS.PASSWORD_RESET_REQUIRED,
+  AUDIT_EVENTS.AUTHENTICATOR_REMOVED_BY_SUPPORT,
+  AUDIT_EVENTS.SUBJECT_ACCESS_EXPORTED,
+  AUDIT_EVENTS.ERASURE_SCHEDULED,
+]);
 
 /** The codes always shown; S-SECOND-FACTOR-FAILED only for the app, as text codes have C-CODE-FAILED. */
 const SHOWN_CODES = Object.keys(DESCRIPTIONS).filter(
@@ -112,7 +135,8 @@ export async function accountHistory(
         at: new Date(r.at),
         code: r.code,
         description: describe({ code: r.code, details, service: r.name, clientId: r.client_id }),
-        ip: r.ip,
+        ip: BY_STAFF.has(r.code) ? null : r.ip,
+        bySupport: BY_STAFF.has(r.code),
       },
     ];
   });

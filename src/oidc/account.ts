@@ -59,7 +59,9 @@ export function createFindAccount(deps: { db: Db; sealer: Sealer; issuer: string
     token?: { acr?: string; amr?: string[]; authTime?: number },
   ): Promise<ProviderAccount | undefined> {
     const row = await findAccountById(deps.db, sub);
-    if (!row) return undefined;
+    // A locked account (support, back office) is as good as gone to the
+    // provider: no sign-in from a session, no refresh, no new tokens.
+    if (!row || row.locked_at) return undefined;
     return {
       accountId: row.id,
       proofingLevel: row.proofing_level,

@@ -161,7 +161,9 @@ export function registerUserinfo(app: FastifyInstance, deps: UserinfoDeps): void
       if (!scopes.includes('openid'))
         throw new UserinfoError(403, 'insufficient_scope', 'access token missing openid scope');
       const account = await findAccountById(deps.db, record.accountId);
-      if (!account) throw new UserinfoError(401, 'invalid_token', 'invalid token provided');
+      // Locked by support: its tokens stop working (the database adapter deletes them too; Redis may not).
+      if (!account || account.locked_at)
+        throw new UserinfoError(401, 'invalid_token', 'invalid token provided');
       const metadata = scopes.includes('client_metadata')
         ? await readMetadata(deps.db, record.accountId, record.clientId)
         : undefined;

@@ -73,14 +73,28 @@ export async function updateAccount(db: Db, id: string, patch: AccountUpdate): P
   return r.numUpdatedRows > 0n;
 }
 
-export async function deleteAccount(db: Db, id: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+/**
+ * Deletes the account and everything hanging off it. With `eraseDueBy`,
+ * only an account whose scheduled erasure (erase_after) is due by then, so
+ * that a person who cancels at the last moment keeps their account.
+ * Returns whether an account was deleted.
+ */
+export async function deleteAccount(
+  db: Db,
+  id: string,
+  options: { eraseDueBy?: Date } = {},
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    let query = trx.deleteFrom('accounts').where('id', '=', id);
+    if (options.eraseDueBy) query = query.where('erase_after', '<=', options.eraseDueBy);
+    const deleted = (await query.executeTakeFirst()).numDeletedRows > 0n;
+    if (options.eraseDueBy && !deleted) return false;
     // The provider's grants and sessions for this person go too: nothing of theirs may outlive the account.
     await trx
       .deleteFrom('oidc_payloads')
       .where(sql<string>`payload->>'accountId'`, '=', id)
       .execute();
-    await trx.deleteFrom('accounts').where('id', '=', id).execute();
+    return deleted;
   });
 }
 

@@ -2,7 +2,7 @@
 // password and an authenticator app) and signed in, in their own TestBrowser.
 import { expect } from 'vitest';
 import { inviteStaff } from '../../src/backoffice/staff.js';
-import type { StaffRole } from '../../src/backoffice/roles.js';
+import { OPERATOR_ODS_CODE, type StaffRole } from '../../src/backoffice/roles.js';
 import { currentAuthenticatorCode } from '../../src/journeys/authenticator-app.js';
 import { TestBrowser, type Page } from './browser.js';
 import type { TestService } from './service.js';
@@ -59,8 +59,15 @@ export function staffHelpers(service: TestService) {
     expectRedirect(await browser.post('/backoffice/sign-in', { email, password, code }), '/backoffice');
   }
 
-  /** A signed-in member of staff with this role (invited directly, set up through the link). */
-  async function staffMember(role: StaffRole, odsCode = 'A81001'): Promise<SignedInStaff> {
+  /**
+   * A signed-in member of staff with this role (invited directly, set up
+   * through the link). Support staff default to the operator's organisation
+   * (X26), who may open every patient; others to a GP practice, A81001.
+   */
+  async function staffMember(
+    role: StaffRole,
+    odsCode = role === 'support' ? OPERATOR_ODS_CODE : 'A81001',
+  ): Promise<SignedInStaff> {
     counter += 1;
     const email = `${role}.${counter}.${Date.now()}@staff.example.com`;
     const invited = await inviteStaff(db(), {

@@ -141,6 +141,30 @@ describe('GOV.UK Notify notifier', () => {
     expectNotifyJwt(r.authorization);
   });
 
+  it('sends support notices and erasure notices through the notice template', async () => {
+    await notifier().send({ type: 'email-account-support-action', to: 'erin@example.com', action: 'locked' });
+    await notifier().send({
+      type: 'email-erasure-scheduled',
+      to: 'erin@example.com',
+      eraseOn: '3 March 2025',
+      accountUrl: 'https://login.example.org/account',
+    });
+    await notifier().send({ type: 'email-erasure-cancelled', to: 'erin@example.com' });
+    expect(received).toHaveLength(3);
+    for (const r of received) {
+      expect(r.path).toBe('/v2/notifications/email');
+      expect(r.body.template_id).toBe(templates.emailNoticeTemplateId);
+      expect(r.body.email_address).toBe('erin@example.com');
+      expect(Object.keys(r.body.personalisation as object).sort()).toEqual(['body', 'subject']);
+    }
+    const subjects = received.map((r) => (r.body.personalisation as Record<string, string>).subject);
+    expect(subjects).toEqual([
+      'Your NHS login has been locked',
+      'Your NHS login will be deleted',
+      'Your NHS login will not be deleted',
+    ]);
+  });
+
   it('turns a 400 from Notify into a NotifyError without the API key', async () => {
     reply = (_req, res) => {
       res.writeHead(400, { 'content-type': 'application/json' });

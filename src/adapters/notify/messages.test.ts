@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { fillTemplate, renderMessage, TEMPLATES, type RenderedMessage } from './messages.js';
-import type { AccountChange, EmailCodePurpose, Message, MessageType } from './port.js';
+import type { AccountChange, EmailCodePurpose, Message, MessageType, SupportAction } from './port.js';
 
 const purposes: EmailCodePurpose[] = ['register', 'reset-password', 'change-email'];
 const changes: AccountChange[] = ['password', 'email', 'phone', 'authenticator-app', 'deleted'];
+const supportActions: SupportAction[] = [
+  'locked',
+  'unlocked',
+  'password-reset-required',
+  'authenticator-removed',
+  'data-exported',
+];
 
 // A Record over MessageType: adding a message type without an example here fails to compile.
 const examples: Record<MessageType, Message[]> = {
@@ -21,6 +28,20 @@ const examples: Record<MessageType, Message[]> = {
     to: 'alice@example.com',
     change,
   })),
+  'email-account-support-action': supportActions.map((action) => ({
+    type: 'email-account-support-action',
+    to: 'alice@example.com',
+    action,
+  })),
+  'email-erasure-scheduled': [
+    {
+      type: 'email-erasure-scheduled',
+      to: 'alice@example.com',
+      eraseOn: '3 March 2025',
+      accountUrl: 'http://localhost:3000/account',
+    },
+  ],
+  'email-erasure-cancelled': [{ type: 'email-erasure-cancelled', to: 'alice@example.com' }],
   'staff-invitation': [
     {
       type: 'staff-invitation',
@@ -117,6 +138,29 @@ describe('renderMessage', () => {
     expect(r.template).toBe('email-notice');
     expect(r.body).toContain('http://localhost:3000/backoffice/setup/abc');
     expect(r.body).toContain('72 hours');
+  });
+
+  it('tells the person what support did, never why, and who to contact', () => {
+    for (const action of supportActions) {
+      const r = renderMessage({ type: 'email-account-support-action', to: 'a@example.com', action });
+      expect(r.template).toBe('email-notice');
+      expect(r.body).toMatch(/NHS login support/);
+      expect(r.body).toMatch(/contact NHS login support/);
+      expect(r.body).not.toMatch(/reason/i);
+    }
+  });
+
+  it('gives the date and how to cancel when an account is to be deleted', () => {
+    const r = renderMessage({
+      type: 'email-erasure-scheduled',
+      to: 'a@example.com',
+      eraseOn: '3 March 2025',
+      accountUrl: 'https://login.example.org/account',
+    });
+    expect(r.subject).toBe('Your NHS login will be deleted');
+    expect(r.body).toContain('3 March 2025');
+    expect(r.body).toContain('https://login.example.org/account');
+    expect(r.body).toContain('Cancel deletion');
   });
 
   it('refuses a code that is not 6 digits', () => {

@@ -5,7 +5,7 @@
 // template text the operator pastes into GOV.UK Notify. So the development
 // outbox shows exactly what Notify would send, and there is one source of
 // truth for both.
-import type { AccountChange, EmailCodePurpose, Message } from './port.js';
+import type { AccountChange, EmailCodePurpose, Message, SupportAction } from './port.js';
 
 /** How long codes last. The code issuer must use the same values. */
 export const EMAIL_CODE_EXPIRY_MINUTES = 15;
@@ -129,6 +129,49 @@ const CHANGE_TEXT: Record<
   },
 };
 
+const SUPPORT_ACTION_TEXT: Record<
+  SupportAction,
+  { subject: string; what: string[]; ifNotYou: (support: string) => string }
+> = {
+  locked: {
+    subject: 'Your NHS login has been locked',
+    what: [
+      'NHS login support has locked your NHS login. You cannot use it to log in to NHS websites and apps until it is unlocked.',
+      'Your health records have not been changed.',
+    ],
+    ifNotYou: (support) => `To find out more or to unlock your NHS login, ${support}.`,
+  },
+  unlocked: {
+    subject: 'Your NHS login has been unlocked',
+    what: ['NHS login support has unlocked your NHS login. You can use it to log in again.'],
+    ifNotYou: (support) => `If you did not expect this, ${support}.`,
+  },
+  'password-reset-required': {
+    subject: 'You need to create a new NHS login password',
+    what: [
+      'NHS login support has asked you to create a new password. The next time you log in, after you enter your password we will ask you to create a new one.',
+      `You can do it now: ${FORGOTTEN}.`,
+    ],
+    ifNotYou: (support) => `If you did not expect this, ${support}.`,
+  },
+  'authenticator-removed': {
+    subject: 'Your NHS login authenticator app has been removed',
+    what: [
+      'NHS login support has removed the authenticator app from your NHS login. We will send security codes to your mobile phone instead.',
+      'You can set up an authenticator app again from your NHS login account.',
+    ],
+    ifNotYou: (support) =>
+      `If you did not ask for this, someone else may be using your NHS login. Reset your password straight away: ${FORGOTTEN}. Then ${support}.`,
+  },
+  'data-exported': {
+    subject: 'NHS login support has made a copy of your NHS login information',
+    what: [
+      'NHS login support has made a copy of the information we hold about you in NHS login, for a request to see your information.',
+    ],
+    ifNotYou: (support) => `If you did not ask for a copy of your information, ${support}.`,
+  },
+};
+
 function cap(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
@@ -206,6 +249,22 @@ export function renderMessage(message: Message, options: RenderOptions = {}): Re
         text.ifNotYou(supportText(options)),
       ]);
     }
+    case 'email-account-support-action': {
+      const text = SUPPORT_ACTION_TEXT[message.action];
+      return notice(message.to, text.subject, [...text.what, text.ifNotYou(supportText(options))]);
+    }
+    case 'email-erasure-scheduled':
+      return notice(message.to, 'Your NHS login will be deleted', [
+        `NHS login support has arranged for your NHS login to be deleted on ${message.eraseOn}. After that you will not be able to use it to log in to NHS websites and apps.`,
+        `If you want to keep your NHS login, log in to your NHS login account before then and select "Cancel deletion": ${message.accountUrl}`,
+        'Deleting your NHS login does not delete your health records.',
+        `If you did not expect this, ${supportText(options)}.`,
+      ]);
+    case 'email-erasure-cancelled':
+      return notice(message.to, 'Your NHS login will not be deleted', [
+        'You cancelled the deletion of your NHS login. You can keep using it to log in to NHS websites and apps.',
+        `If this was not you, someone else may be using your NHS login. Reset your password straight away: ${FORGOTTEN}. Then ${supportText(options)}.`,
+      ]);
     case 'staff-invitation':
       return notice(message.to, 'You have been invited to the NHS login back office', [
         `Dear ${message.name},`,

@@ -9,6 +9,10 @@ export type EmailCodePurpose = 'register' | 'reset-password' | 'change-email';
 /** What changed on an account, for the security notice. */
 export type AccountChange = 'password' | 'email' | 'phone' | 'authenticator-app' | 'deleted';
 
+/** What NHS login support did to an account, for the notice to its owner. */
+export type SupportAction =
+  'locked' | 'unlocked' | 'password-reset-required' | 'authenticator-removed' | 'data-exported';
+
 /** A 6-digit security code to confirm an email address. Expires in 15 minutes. */
 export interface EmailCodeMessage {
   type: 'email-code';
@@ -57,6 +61,35 @@ export interface EmailAccountChangedMessage {
 }
 
 /**
+ * Notice that NHS login support changed the account (or gave out a copy of
+ * what we hold). It never says why: the person contacts support for that.
+ */
+export interface EmailAccountSupportActionMessage {
+  type: 'email-account-support-action';
+  to: string;
+  action: SupportAction;
+}
+
+/**
+ * NHS login support has arranged for the account to be deleted after a
+ * grace period; the person can cancel by logging in to their account page.
+ */
+export interface EmailErasureScheduledMessage {
+  type: 'email-erasure-scheduled';
+  to: string;
+  /** When it will be deleted, in words, for example "3 March 2025". */
+  eraseOn: string;
+  /** Where to log in and cancel, for example https://login.example.nhs.uk/account. */
+  accountUrl: string;
+}
+
+/** The person cancelled the deletion of their account. */
+export interface EmailErasureCancelledMessage {
+  type: 'email-erasure-cancelled';
+  to: string;
+}
+
+/**
  * An invitation to the back office: a one-time link (72 hours) to set a
  * password and an authenticator app. Staff only, never patients.
  */
@@ -77,6 +110,9 @@ export type Message =
   | EmailNoAccountMessage
   | SmsCodeMessage
   | EmailAccountChangedMessage
+  | EmailAccountSupportActionMessage
+  | EmailErasureScheduledMessage
+  | EmailErasureCancelledMessage
   | StaffInvitationMessage;
 
 export type MessageType = Message['type'];

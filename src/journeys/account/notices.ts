@@ -10,6 +10,7 @@ export const ACCOUNT_NOTICES = {
   phone: 'Your mobile phone number has been changed',
   'app-added': 'Your authenticator app has been set up',
   'app-removed': 'Your authenticator app has been removed',
+  'erasure-cancelled': 'Your NHS login will not be deleted',
 } as const;
 
 export type AccountNotice = keyof typeof ACCOUNT_NOTICES;

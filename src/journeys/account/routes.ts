@@ -19,6 +19,7 @@ import {
   updateAccount,
   type Account,
 } from '../../store/accounts.js';
+import { cancelErasure } from '../../store/support.js';
 import { csrfProtect } from '../../web/security.js';
 import { authenticatorUri, checkAuthenticatorCode, newAuthenticatorSecret } from '../authenticator-app.js';
 import { CODE_MESSAGES, toCodePage } from '../codes.js';
@@ -125,7 +126,9 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
   async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<SignedIn | undefined> {
     const journey = await journeys.load(request);
     const accountId = signedInAccount(journey);
-    const account = accountId ? await findAccountById(deps.db, accountId) : undefined;
+    const found = accountId ? await findAccountById(deps.db, accountId) : undefined;
+    // Locked by support: signed out of here too (signing in again shows why not).
+    const account = found?.locked_at ? undefined : found;
     if (!journey) return undefined;
     if (!account) {
       const { state } = journey;
@@ -203,6 +206,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
     const services = await listServicesUsed(deps.db, account.id);
     return renderJourney(reply, journey, 'account/index.njk', {
       notice,
+      eraseOn: account.erase_after ? DATE.format(account.erase_after) : undefined,
       email: account.email,
       phone: maskPhone(account.phone_number),
       hasApp: Boolean(account.totp_secret),
@@ -226,7 +230,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
         when: dateTimeText(e.at),
         iso: e.at.toISOString(),
         description: e.description,
-        ip: e.ip ?? 'Not known',
+        ip: e.bySupport ? 'Not shown (NHS login support)' : (e.ip ?? 'Not known'),
       })),
     });
   });
@@ -368,7 +372,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
     if (!policy.ok) return show({ password: PASSWORD_MESSAGES[policy.error] });
     if (parsed.data.confirm !== parsed.data.password)
       return show({ confirm: PASSWORD_CONFIRM_MESSAGES.mismatch });
-    await updateAccount(deps.db, account.id, { password_hash: await hashPassword(parsed.data.password) });
+    await updateAccount(deps.db, account.id, {
+      password_hash: await hashPassword(parsed.data.password),
+      password_reset_required: false,
+    });
     await forgetDevices(deps.db, account.id);
     await notifyChanged(request, account.email, 'password');
     await deps.audit.record({ code: AUDIT_EVENTS.PASSWORD_CHANGED, accountId: account.id, ip: request.ip });
@@ -575,6 +582,29 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
     });
     setAccountNotice(journey.state, 'app-removed');
     await journeys.save(reply, journey, journey.state);
+    return reply.redirect('/account', 303);
+  });
+
+  // Support arranged for the account to be deleted: the person can keep it.
+
+  app.post('/account/cancel-deletion', { preHandler: csrfProtect }, async (request, reply) => {
+    const s = await signedIn(request, reply);
+    if (!s) return toSignIn(reply);
+    const { journey, account } = s;
+    if (await cancelErasure(deps.db, account.id)) {
+      await deps.audit.record({
+        code: AUDIT_EVENTS.ERASURE_CANCELLED,
+        accountId: account.id,
+        ip: request.ip,
+      });
+      try {
+        await deps.notifier.send({ type: 'email-erasure-cancelled', to: account.email });
+      } catch (e) {
+        request.log.warn({ err: e }, 'could not send the erasure-cancelled notice');
+      }
+      setAccountNotice(journey.state, 'erasure-cancelled');
+      await journeys.save(reply, journey, journey.state);
+    }
     return reply.redirect('/account', 303);
   });
 

@@ -72,11 +72,15 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     return toCodePage(journeys, reply, journey, sent, '/forgotten-password/text-code');
   }
 
-  /** The account whose email was proved in this journey, or undefined when the journey is lost. */
+  /**
+   * The account whose email was proved in this journey, or undefined when
+   * the journey is lost (or the account has been locked by support since).
+   */
   async function emailProved(journey: Journey | undefined): Promise<Account | undefined> {
     const reset = journey?.state.reset;
     if (!reset?.emailVerified || !reset.accountId) return undefined;
-    return findAccountById(deps.db, reset.accountId);
+    const account = await findAccountById(deps.db, reset.accountId);
+    return account?.locked_at ? undefined : account;
   }
 
   /** ...and a second factor shown too: ready for a new password. */
@@ -172,6 +176,13 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     // A matching code means a real code was sent, so the account exists; check again all the same.
     const account = reset.accountId ? await findAccountById(deps.db, reset.accountId) : undefined;
     if (!account) return sessionEnded(reply);
+    if (account.locked_at) {
+      // Locked by support: a new password would not let them in. Said only to whoever owns the mailbox.
+      delete journey.state.code;
+      delete journey.state.reset;
+      await journeys.save(reply, journey, journey.state);
+      return reply.code(403).send(renderJourney(reply, journey, 'sign-in/locked.njk', {}));
+    }
     delete journey.state.code;
     journey.state.reset = { ...reset, emailVerified: true };
     if (account.totp_secret) {
@@ -315,7 +326,11 @@ export function registerForgottenPasswordRoutes(app: FastifyInstance, deps: Jour
     if (parsed.data.confirm !== parsed.data.password)
       return show({ confirm: PASSWORD_CONFIRM_MESSAGES.mismatch });
 
-    await updateAccount(deps.db, account.id, { password_hash: await hashPassword(parsed.data.password) });
+    await updateAccount(deps.db, account.id, {
+      password_hash: await hashPassword(parsed.data.password),
+      // Support may have asked for a new password: this is it.
+      password_reset_required: false,
+    });
     // Browsers remembered under the old password must show a code again.
     await forgetDevices(deps.db, account.id);
     await deps.limits.reset('passwordFailuresPerAccount', account.email.toLowerCase());

@@ -51,6 +51,8 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     account: Account,
   ): Promise<FastifyReply> {
     const signIn = journey.state.signIn!;
+    // Locked by support since the sign-in began (or a session that was signed in before).
+    if (account.locked_at) return lockedPage(reply, journey);
     if (signInSatisfied(journey.state)) return finishSignIn(deps, request, reply, journey);
     if (levelTooLow(journey.state)) {
       await journeys.save(reply, journey, journey.state);
@@ -80,6 +82,17 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
   ): Promise<FastifyReply> {
     const sent = await deps.codes.sendSmsCode(account.phone_number, request.ip, account.id);
     return toCodePage(journeys, reply, journey, sent, '/sign-in/text-code');
+  }
+
+  /**
+   * Locked by support: says so, and no more (why is for support to tell).
+   * Whatever this journey had shown so far is forgotten.
+   */
+  async function lockedPage(reply: FastifyReply, journey: Journey): Promise<FastifyReply> {
+    delete journey.state.signIn;
+    delete journey.state.code;
+    await journeys.save(reply, journey, journey.state);
+    return reply.code(403).send(renderJourney(reply, journey, 'sign-in/locked.njk', {}));
   }
 
   /** The signed-in-so-far account of this journey, or undefined when the journey is lost. */
@@ -154,6 +167,13 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     });
     // A new sign-in starts clean: no code or progress from another step carries over.
     delete journey.state.code;
+    // Only someone who knows the password learns the account is locked, or must get a new password.
+    if (account.locked_at) return lockedPage(reply, journey);
+    if (account.password_reset_required) {
+      delete journey.state.signIn;
+      await journeys.save(reply, journey, journey.state);
+      return renderJourney(reply, journey, 'sign-in/new-password-needed.njk', { email: account.email });
+    }
     journey.state.signIn = { accountId: account.id, credentials: ['Cp'], level: account.proofing_level };
     return next(request, reply, journey, account);
   });
@@ -279,6 +299,16 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     const account = await signingIn(journey);
     if (!journey || !account) return sessionEnded(reply);
     return sendTextCode(request, reply, journey, account);
+  });
+
+  /** From the locked page: back to the supplier, which hears only that the person did not log in. */
+  app.post('/sign-in/locked', { preHandler: csrfProtect }, async (request, reply) => {
+    const journey = await journeys.load(request);
+    if (!journey?.state.interaction) return sessionEnded(reply);
+    return abandonInteraction(deps, reply, journey, {
+      error: 'access_denied',
+      error_description: 'the person did not log in',
+    });
   });
 
   app.get('/sign-in/prove-identity', async (request, reply) => {
