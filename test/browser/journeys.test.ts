@@ -5,42 +5,32 @@
 // console is watched for Content Security Policy violations (form-action in
 // particular: the final POST of a journey redirects to the supplier).
 //
-// Needs Chromium (Debian's /usr/bin/chromium, or CHROMIUM_PATH). Without it the
-// suite is skipped with a warning, unless REQUIRE_BROWSER=1 (CI), when it fails.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// Needs Chromium: see test/support/chromium.ts.
+import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
 import { buildDemoSupplier, DEMO_SUPPLIER_PRIVATE_KEY_PATH } from '../../demo-supplier/app.js';
 import { latestCode, readOutbox } from '../../src/adapters/notify/outbox.js';
 import { DEMO_CLIENT_ID, TEST_PASSWORD, TEST_PEOPLE } from '../../src/cli/seed.js';
+import {
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  SKIP_BROWSER,
+  assertChromium,
+  at,
+  axe,
+  escapeRegExp,
+  text,
+  warnIfSkipped,
+} from '../support/chromium.js';
 import { freePort, startTestService, type TestService } from '../support/service.js';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const REQUIRE_BROWSER = process.env.REQUIRE_BROWSER === '1';
-const HAVE_CHROMIUM = existsSync(CHROMIUM_PATH);
-if (!HAVE_CHROMIUM && !REQUIRE_BROWSER) {
-  console.warn(
-    `\n[browser tests] SKIPPED: no Chromium at ${CHROMIUM_PATH}. Install it (apt-get install chromium) ` +
-      'or set CHROMIUM_PATH; set REQUIRE_BROWSER=1 to make a missing browser fail the run.\n',
-  );
-}
+warnIfSkipped('browser tests');
 
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const SCREENSHOT_DIR = join(tmpdir(), 'open-nhs-login-browser');
 
 const person = (email: string) => {
@@ -49,7 +39,7 @@ const person = (email: string) => {
   return p;
 };
 
-describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)('journeys in a real browser', () => {
+describe.skipIf(SKIP_BROWSER)('journeys in a real browser', () => {
   let service: TestService;
   let supplier: FastifyInstance;
   let supplierUrl: string;
@@ -60,9 +50,7 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)('journeys in a real browser'
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) {
-      throw new Error(`REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`);
-    }
+    assertChromium();
     const supplierPort = await freePort();
     supplierUrl = `http://localhost:${supplierPort}`;
     service = await startTestService({ listen: true, env: { DEMO_SUPPLIER_PORT: String(supplierPort) } });
@@ -112,22 +100,8 @@ describe.skipIf(!HAVE_CHROMIUM && !REQUIRE_BROWSER)('journeys in a real browser'
     return { context, page, csp };
   }
 
-  /** Scans the page with axe and returns readable violations (also printed). */
-  async function axe(page: Page, label: string): Promise<string[]> {
-    const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
-    expect(results.passes.length, `axe ran no checks on ${label}`).toBeGreaterThan(0);
-    const found = results.violations.map(
-      (v) =>
-        `${label} (${new URL(page.url()).pathname}): ${v.id} [${v.impact}] ${v.help}\n` +
-        v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.replace(/\n/g, ' ')}`).join('\n'),
-    );
-    if (found.length) console.log(`axe violations on ${label}:\n${found.join('\n')}`);
-    return found;
-  }
-
-  const onService = (path: string) => new RegExp(`^${escapeRegExp(service.url)}${escapeRegExp(path)}(\\?|$)`);
-  const onSupplier = (path: string) =>
-    new RegExp(`^${escapeRegExp(supplierUrl)}${escapeRegExp(path)}(\\?|$)`);
+  const onService = (path: string) => at(service.url, path);
+  const onSupplier = (path: string) => at(supplierUrl, path);
 
   /** From the demo supplier's start page to NHS login, with these choices. */
   async function startAtSupplier(
@@ -386,13 +360,4 @@ function claim(table: Locator, name: string): Locator {
   return table
     .locator('tr', { has: table.page().locator('th', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) })
     .locator('td');
-}
-
-/** The visible text of the first match, trimmed (waits for it to appear). */
-async function text(locator: Locator): Promise<string> {
-  return (await locator.first().innerText()).trim();
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
