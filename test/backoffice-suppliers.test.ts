@@ -569,6 +569,16 @@ describe('suspending, resuming and removing', () => {
         headers: { authorization: `Bearer ${usersToken.body.access_token as string}` },
       });
     expect((await search()).statusCode).toBe(200);
+    const early = await signInThroughSupplier(service, browser, supplier, P9, { vtr: '["P9.Cp.Cd"]' });
+    const tokens = await exchangeCode(service.app, supplier, early.code!);
+    expect(tokens.status).toBe(200);
+    const userinfo = () =>
+      service.app.inject({
+        method: 'GET',
+        url: '/userinfo',
+        headers: { authorization: `Bearer ${tokens.body.access_token as string}` },
+      });
+    expect((await userinfo()).statusCode).toBe(200);
 
     const confirm = await operator.browser.get('/backoffice/suppliers/pause-gp/suspend');
     expect(confirm.status).toBe(200);
@@ -597,6 +607,10 @@ describe('suspending, resuming and removing', () => {
     expect(users.status).toBe(400);
     expect(users.body.error).toBe('invalid_grant');
     expect((await search()).statusCode).toBe(401);
+    // An access token issued before the suspension stops working at /userinfo at once.
+    const refusedUserinfo = await userinfo();
+    expect(refusedUserinfo.statusCode).toBe(401);
+    expect(refusedUserinfo.headers['www-authenticate']).toContain('invalid_token');
 
     const page = await operator.browser.get('/backoffice/suppliers/pause-gp');
     expect(page.body).toContain('Signing key reported lost');

@@ -6,6 +6,7 @@ import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveSupplier } from '../src/store/suppliers.js';
 import { TestBrowser } from './support/browser.js';
+import { newPerson } from './support/people.js';
 import { signInThroughSupplier } from './support/flow.js';
 import { startTestService, type TestService } from './support/service.js';
 import {
@@ -580,5 +581,43 @@ describe('/userinfo', () => {
     const res = await patch({ client_user_metadata: 'x' }, token);
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ error: 'insufficient_scope' });
+  });
+});
+
+describe('sandpit suppliers', () => {
+  it('sign in test people only: a real person gets access_denied, also with a session from another supplier', async () => {
+    const sandpit = await register('sandpit-gp', { sandpit: true, allowedVectors: ['P0.Cp.Cd'] });
+    const real = await newPerson(service.database.db, 'real');
+    const person = { email: real.email, phone: real.phone_number };
+
+    const refused = await signInThroughSupplier(service, new TestBrowser(service.app), sandpit, person, {
+      vtr: '["P0.Cp.Cd"]',
+      scope: 'openid email',
+    });
+    expect(refused.code).toBeNull();
+    expect(refused.url.searchParams.get('error')).toBe('access_denied');
+    expect(refused.url.searchParams.get('error_description')).toBe(
+      'sandpit suppliers may only sign in test people',
+    );
+
+    // Signed in at an ordinary supplier first, then sent to the sandpit: the session does not carry them in.
+    const browser = new TestBrowser(service.app);
+    const ordinary = await signInThroughSupplier(service, browser, demoSupplier(), person, {
+      vtr: '["P0.Cp.Cd"]',
+      scope: 'openid email',
+    });
+    expect(ordinary.code).not.toBeNull();
+    const again = await signInThroughSupplier(service, browser, sandpit, person, {
+      vtr: '["P0.Cp.Cd"]',
+      scope: 'openid email',
+    });
+    expect(again.code).toBeNull();
+    expect(again.url.searchParams.get('error')).toBe('access_denied');
+
+    const test = await signInThroughSupplier(service, new TestBrowser(service.app), sandpit, P0, {
+      vtr: '["P0.Cp.Cd"]',
+      scope: 'openid email',
+    });
+    expect(test.code).not.toBeNull();
   });
 });

@@ -2,7 +2,8 @@
 // journey serves an authorization, otherwise to the account pages.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUDIT_EVENTS } from '../audit/events.js';
-import { recordServiceUsed } from '../store/accounts.js';
+import { findAccountById, recordServiceUsed } from '../store/accounts.js';
+import { findSupplier } from '../store/suppliers.js';
 import { firstVectorMet, parseVtr, type Credential, type ProofingLevel } from '../domain/vectors-of-trust.js';
 import { renderErrorPage } from '../web/errors.js';
 import { allowFormActionTo } from '../web/security.js';
@@ -75,6 +76,12 @@ export async function finishSignIn(
     });
     return reply.redirect('/account', 303);
   }
+  if (!(await mayUseSupplier(deps, signIn.accountId, interaction.clientId))) {
+    return abandonInteraction(deps, reply, journey, {
+      error: 'access_denied',
+      error_description: 'sandpit suppliers may only sign in test people',
+    });
+  }
   const provider = deps.provider();
   const pending = await provider.Interaction.find(interaction.uid);
   if (!pending) {
@@ -98,6 +105,13 @@ export async function finishSignIn(
   delete state.signIn;
   await deps.journeys.save(reply, journey, state);
   return reply.redirect(pending.returnTo, 303);
+}
+
+/** A sandpit (test) supplier may only ever see test people; every other supplier anyone. */
+async function mayUseSupplier(deps: JourneyDeps, accountId: string, clientId: string): Promise<boolean> {
+  const supplier = await findSupplier(deps.db, clientId);
+  if (!supplier?.metadata.sandpit) return true;
+  return (await findAccountById(deps.db, accountId))?.test_person === true;
 }
 
 /** Tells the supplier the person could not, or chose not to, continue. */

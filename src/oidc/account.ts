@@ -62,6 +62,8 @@ export function createFindAccount(deps: { db: Db; sealer: Sealer; issuer: string
     // A locked account (support, back office) is as good as gone to the
     // provider: no sign-in from a session, no refresh, no new tokens.
     if (!row || row.locked_at) return undefined;
+    // A sandpit supplier may only ever see test people, whatever session a real person brings.
+    if ((ctx.oidc.client as { sandpit?: boolean } | undefined)?.sandpit && !row.test_person) return undefined;
     return {
       accountId: row.id,
       proofingLevel: row.proofing_level,

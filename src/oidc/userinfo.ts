@@ -10,6 +10,7 @@ import type { AuditLog } from '../audit/log.js';
 import { findAccountById } from '../store/accounts.js';
 import type { Db } from '../store/db.js';
 import type { Sealer } from '../store/encryption.js';
+import { findSupplier } from '../store/suppliers.js';
 import { personFromAccount } from './account.js';
 import type { AccessTokenRecord, AdapterFactory } from './access-token.js';
 import { publicJwks } from './signing-keys.js';
@@ -104,6 +105,11 @@ export function createAccessTokenVerifier(deps: UserinfoDeps) {
       ? ((await deps.adapter('AccessToken').find(payload.jti)) as unknown as AccessTokenRecord | undefined)
       : undefined;
     if (!record || record.clientId !== payload.aud || record.accountId !== payload.sub) {
+      throw new UserinfoError(401, 'invalid_token', 'invalid token provided');
+    }
+    // A supplier suspended since the token was issued loses it at once, not when it expires.
+    const supplier = await findSupplier(deps.db, record.clientId);
+    if (!supplier || supplier.metadata.suspended) {
       throw new UserinfoError(401, 'invalid_token', 'invalid token provided');
     }
     return { payload, record };
