@@ -384,11 +384,29 @@ describe('requiring a new password', () => {
   it('sends the patient to reset their password after the right one, and then they sign in', async () => {
     const staff = await staffMember('support');
     const person = await newPerson(db(), 'reset');
+    const callback = await signInThroughSupplier(
+      service,
+      new TestBrowser(service.app),
+      demo,
+      { email: person.email, phone: person.phone_number },
+      { vtr: '["P0.Cp.Cd"]' },
+    );
+    const tokens = await exchangeCode(service.app, demo, callback.code!);
+    expect(tokens.status).toBe(200);
     const reason = 'Password seen in a breach list';
     expectRedirect(
       await act(staff, person.id, 'require-password-reset', { reason }),
       `${patientUrl(person.id)}?done=require-password-reset`,
     );
+    // The password may be known to someone else: refresh tokens end now.
+    const refresh = await tokenRequest(service.app, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.body.refresh_token as string,
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: await clientAssertion(demo, TOKEN_URL),
+    });
+    expect(refresh.status).toBe(400);
+    expect(refresh.body.error).toBe('invalid_grant');
     await expectAudited(AUDIT_EVENTS.PASSWORD_RESET_REQUIRED, person.id, staff, reason);
     expect(await newestSubject(person.email)).toBe('You need to create a new NHS login password');
     expect((await findAccountById(db(), person.id))?.password_reset_required).toBe(true);

@@ -74,15 +74,27 @@ export async function unlockAccount(db: Db, id: string): Promise<boolean> {
   return r.numUpdatedRows > 0n;
 }
 
-/** The next password sign-in must go through "reset your password" first. False when already asked. */
+/**
+ * The next password sign-in must go through "reset your password" first, and
+ * (as the password may be known to someone else) everything the provider
+ * holds for the account ends now: sessions, grants and refresh tokens.
+ * False when already asked.
+ */
 export async function requirePasswordReset(db: Db, id: string): Promise<boolean> {
-  const r = await db
-    .updateTable('accounts')
-    .set({ password_reset_required: true, updated_at: new Date() })
-    .where('id', '=', id)
-    .where('password_reset_required', '=', false)
-    .executeTakeFirst();
-  return r.numUpdatedRows > 0n;
+  return db.transaction().execute(async (trx) => {
+    const r = await trx
+      .updateTable('accounts')
+      .set({ password_reset_required: true, updated_at: new Date() })
+      .where('id', '=', id)
+      .where('password_reset_required', '=', false)
+      .executeTakeFirst();
+    if (r.numUpdatedRows === 0n) return false;
+    await trx
+      .deleteFrom('oidc_payloads')
+      .where(sql<string>`payload->>'accountId'`, '=', id)
+      .execute();
+    return true;
+  });
 }
 
 /** Removes the authenticator app (its secret and last step). False when there was none. */
