@@ -14,6 +14,14 @@ export type SupportSearch =
   | { by: 'phone'; phone: string }
   | { by: 'nhs-number'; nhsNumberHash: string };
 
+/** Ends everything oidc-provider holds for the account: sessions, grants, codes and refresh tokens. */
+async function endProviderState(db: Db, accountId: string): Promise<void> {
+  await db
+    .deleteFrom('oidc_payloads')
+    .where(sql<string>`payload->>'accountId'`, '=', accountId)
+    .execute();
+}
+
 /** At most this many accounts come back from one search. */
 export const SUPPORT_SEARCH_MAX_RESULTS = 20;
 
@@ -55,10 +63,7 @@ export async function lockAccount(db: Db, id: string, at = new Date()): Promise<
       .where('locked_at', 'is', null)
       .executeTakeFirst();
     if (r.numUpdatedRows === 0n) return false;
-    await trx
-      .deleteFrom('oidc_payloads')
-      .where(sql<string>`payload->>'accountId'`, '=', id)
-      .execute();
+    await endProviderState(trx, id);
     return true;
   });
 }
@@ -89,10 +94,7 @@ export async function requirePasswordReset(db: Db, id: string): Promise<boolean>
       .where('password_reset_required', '=', false)
       .executeTakeFirst();
     if (r.numUpdatedRows === 0n) return false;
-    await trx
-      .deleteFrom('oidc_payloads')
-      .where(sql<string>`payload->>'accountId'`, '=', id)
-      .execute();
+    await endProviderState(trx, id);
     return true;
   });
 }
