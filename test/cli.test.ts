@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_EVENTS } from '../src/audit/events.js';
 import { createAuditLog } from '../src/audit/log.js';
 import { auditVerify } from '../src/cli/commands/audit.js';
+import { createGpLinkagesCommand, gpLinkages } from '../src/cli/commands/gp-linkages.js';
 import { keysList, keysRotate } from '../src/cli/commands/keys.js';
 import { outbox } from '../src/cli/commands/outbox.js';
 import { people } from '../src/cli/commands/people.js';
@@ -713,5 +714,61 @@ describe('audit verify', () => {
     const broken = await run(auditVerify);
     expect(broken.code).toBe(1);
     expect(broken.err).toBe('Audit chain broken at entry 1');
+  });
+});
+
+describe('gp-linkages', () => {
+  // Whatever the machine running the tests has configured, these read the simulated GP system.
+  const simulated = createGpLinkagesCommand({ env: {} });
+
+  it('prints simulated GP online services details, the seeded P9 test person first', async () => {
+    const listed = await run(simulated);
+    expect(listed.code).toBe(0);
+    const lines = listed.out.split('\n');
+    expect(lines[0]).toMatch(/^ACCOUNT ID\s+LINKAGE KEY\s+ODS CODE\s+NAME\s+DATE OF BIRTH\s+NHS NUMBER$/);
+    expect(lines[1]).toMatch(
+      /^1000000026\s+Xk9Dq2PvS7Lm3\s+B82046\s+Daniel Okafor\s+1959-11-02\s+999 000 0026$/,
+    );
+    expect(lines.filter((l) => /^\d{10}\s/.test(l))).toHaveLength(20);
+    expect(listed.out).toContain('p9.patient@example.com');
+    expect(listed.out).toContain('surname and date of birth must match');
+  });
+
+  it('filters by practice (any case) and limits the rows', async () => {
+    const listed = await run(simulated, '--ods', 'a81001', '--limit', '3');
+    expect(listed.code).toBe(0);
+    const rows = listed.out.split('\n').filter((l) => /^\d{10}\s/.test(l));
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row.split(/\s{2,}/)[2]).toBe('A81001');
+    expect(listed.out).toMatch(/3 of \d+ sets of details at A81001/);
+  });
+
+  it('refuses when a real GP system is configured', async () => {
+    const real = createGpLinkagesCommand({ env: { GP_SYSTEM_BASE_URL: 'https://im1.example.nhs.uk' } });
+    const refused = await run(real);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toBe('');
+    expect(refused.err).toContain(
+      'A real GP system is configured (GP_SYSTEM_BASE_URL=https://im1.example.nhs.uk)',
+    );
+  });
+
+  it('reports an unknown practice and usage mistakes', async () => {
+    const unknown = await run(simulated, '--ods', 'ZZZ99');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('no details at practice ZZZ99');
+    expect(unknown.err).toContain('B82046');
+    expect((await run(simulated, '--limit', '0')).code).toBe(2);
+    const typo = await run(gpLinkages, '--odz', 'A81001');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain('Unknown flag --odz');
+  });
+
+  it('is in the help', async () => {
+    expect((await runLine()).out).toContain('gp-linkages [--ods CODE] [--limit N]');
+    const helped = await runLine('help', 'gp-linkages');
+    expect(helped.code).toBe(0);
+    expect(helped.out).toContain('--ods CODE');
+    expect(helped.out).toContain('GP_SYSTEM_BASE_URL');
   });
 });

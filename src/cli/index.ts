@@ -8,6 +8,8 @@ import { migrate, openDatabase, type OpenDatabase } from '../store/db.js';
 import { createSealer, developmentEncryptionKey } from '../store/encryption.js';
 import { EXIT_FAILED, type CliContext } from './context.js';
 import { answerWithoutDatabase, resolveCommand } from './run.js';
+import { help } from './commands/help.js';
+import { gpLinkages } from './commands/gp-linkages.js';
 import { embeddedLockHolder } from '../store/embedded-lock.js';
 
 /** Commands that only read, and so may run beside a service on the embedded database. */
@@ -21,10 +23,24 @@ const READ_ONLY_COMMANDS = new Set([
   'staff list',
 ]);
 
+/** Commands that read only the data files shipped in the repository: no database is opened. */
+const WITHOUT_DATABASE: Record<
+  string,
+  (io: Pick<CliContext, 'out' | 'err'>, args: string[]) => Promise<number>
+> = {
+  'gp-linkages': gpLinkages,
+};
+
 const out = (line: string) => void process.stdout.write(line + '\n');
 const err = (line: string) => void process.stderr.write(line + '\n');
 
 async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const standalone = name === undefined ? undefined : WITHOUT_DATABASE[name];
+  if (name !== undefined && standalone) {
+    if (rest.includes('--help') || rest.includes('-h')) return help({ out, err }, [name]);
+    return standalone({ out, err }, rest);
+  }
   const resolved = resolveCommand(argv);
   if (resolved.kind !== 'run') return answerWithoutDatabase(resolved, { out, err });
 

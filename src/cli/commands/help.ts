@@ -101,6 +101,16 @@ export const USAGE: Usage[] = [
     summary: 'List the test people: level, email, NHS number, and their shared password.',
   },
   {
+    group: 'gp-linkages',
+    synopsis: 'gp-linkages [--ods CODE] [--limit N]',
+    summary:
+      'Print GP online services details (Account ID, Linkage Key, ODS code) from the simulated GP system, for proving identity in testing. Refused when GP_SYSTEM_BASE_URL is set.',
+    flags: [
+      ['--ods CODE', 'only details at this practice (ODS code)'],
+      ['--limit N', 'at most N sets of details (default 20)'],
+    ],
+  },
+  {
     group: 'seed',
     synopsis: 'seed',
     summary: 'Register the demo supplier and the test people now (not in production).',
