@@ -8,6 +8,7 @@ import type { Adapter } from 'oidc-provider';
 import type { AuditLog } from './audit/log.js';
 import type { Notifier } from './adapters/notify/port.js';
 import type { RateLimits } from './adapters/rate-limits.js';
+import type { Demographics } from './adapters/pds/index.js';
 import { trustmarkDocument } from './domain/vectors-of-trust.js';
 import type { PasswordPolicy } from './domain/password-policy.js';
 import { createCodeService } from './journeys/codes.js';
@@ -17,6 +18,7 @@ import { registerSignInRoutes } from './journeys/sign-in/routes.js';
 import { registerRegisterRoutes } from './journeys/register/routes.js';
 import { registerForgottenPasswordRoutes } from './journeys/forgotten-password/routes.js';
 import { registerAccountRoutes } from './journeys/account/routes.js';
+import { registerProveIdentityRoutes } from './journeys/prove-identity/routes.js';
 import { registerBackofficeRoutes } from './backoffice/routes.js';
 import { createJourneyStore } from './journeys/state.js';
 import { DbAdapter } from './oidc/adapter.js';
@@ -44,6 +46,8 @@ export interface AppDeps {
   notifier: Notifier;
   limits: RateLimits;
   passwords: PasswordPolicy;
+  /** The national demographics record (PDS): proving identity to P5, and re-checks at sign-in. */
+  demographics: Demographics;
   cookieSecret: string;
   /** oidc-provider's storage; the database unless Redis is configured. */
   adapter?: (name: string) => Adapter;
@@ -79,7 +83,14 @@ export interface BuiltApp {
 }
 
 const journeyViews = (name: string) => fileURLToPath(new URL(`./journeys/${name}/views`, import.meta.url));
-export const JOURNEYS = ['interaction', 'sign-in', 'register', 'forgotten-password', 'account'] as const;
+export const JOURNEYS = [
+  'interaction',
+  'sign-in',
+  'register',
+  'forgotten-password',
+  'account',
+  'prove-identity',
+] as const;
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const app = Fastify({
@@ -149,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     notifier: deps.notifier,
     limits: deps.limits,
     passwords: deps.passwords,
+    demographics: deps.demographics,
     codes: createCodeService({
       notifier: deps.notifier,
       limits: deps.limits,
@@ -163,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   registerRegisterRoutes(app, journeyDeps);
   registerForgottenPasswordRoutes(app, journeyDeps);
   registerAccountRoutes(app, journeyDeps);
+  registerProveIdentityRoutes(app, journeyDeps);
   registerBackofficeRoutes(app, deps);
   if (!deps.production) registerDevRoutes(app, deps.db);
 

@@ -31,6 +31,20 @@ const schema = z.object({
   /** Seed the demo supplier and test people (embedded default only). */
   SEED_DEMO: bool.optional(),
   DEMO_SUPPLIER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  /**
+   * Demographics (PDS FHIR R4): the base URL of a real PDS, e.g.
+   * https://int.api.service.nhs.uk/personal-demographics/FHIR/R4. Unset means
+   * the embedded synthetic national record (PDS_DATA_FILE).
+   */
+  PDS_BASE_URL: z.url().optional(),
+  /** Sent as the `apikey` header to PDS. */
+  PDS_API_KEY: z.string().min(1).optional(),
+  /** An OAuth 2 access token for PDS (application-restricted access), sent as a bearer token. */
+  PDS_ACCESS_TOKEN: z.string().min(1).optional(),
+  /** How long to wait for PDS, per request. */
+  PDS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
+  /** The embedded record's NDJSON file (default fixtures/pds/synthetic-patients.ndjson). */
+  PDS_DATA_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -58,6 +72,14 @@ export interface Config {
   seedDemo: boolean;
   demoSupplierPort: number;
   logLevel: Env['LOG_LEVEL'];
+  /** Demographics (PDS): a real PDS when baseUrl is set, else the embedded synthetic record. */
+  pds: {
+    baseUrl: string | undefined;
+    apiKey: string | undefined;
+    accessToken: string | undefined;
+    timeoutMs: number | undefined;
+    dataFile: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -94,6 +116,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: e.SEED_DEMO ?? !production,
     demoSupplierPort: e.DEMO_SUPPLIER_PORT,
     logLevel: e.LOG_LEVEL,
+    pds: {
+      baseUrl: e.PDS_BASE_URL?.replace(/\/+$/, ''),
+      apiKey: e.PDS_API_KEY,
+      accessToken: e.PDS_ACCESS_TOKEN,
+      timeoutMs: e.PDS_TIMEOUT_MS,
+      dataFile: e.PDS_DATA_FILE,
+    },
   };
   if (production) assertSafeForProduction(config);
   return config;
@@ -114,5 +143,8 @@ function assertSafeForProduction(c: Config): void {
   if (!c.notify) problems.push('NOTIFY_API_KEY is required (the development outbox is not for production)');
   if (!c.databaseUrl) problems.push('DATABASE_URL is required (embedded Postgres is for development)');
   if (c.seedDemo) problems.push('SEED_DEMO must be false (the demo supplier key is public)');
+  // Either demographics adapter may run in production; a real PDS only over https.
+  if (c.pds.baseUrl && !c.pds.baseUrl.startsWith('https://'))
+    problems.push('PDS_BASE_URL must be an https URL');
   if (problems.length) throw new ConfigError(`Unsafe production configuration:\n  ${problems.join('\n  ')}`);
 }

@@ -7,6 +7,12 @@ import { loadCommonPasswords } from './adapters/common-passwords.js';
 import { createGovukNotifyNotifier } from './adapters/notify/govuk-notify.js';
 import { createOutboxNotifier } from './adapters/notify/outbox.js';
 import { createRateLimits, type LimitOverrides } from './adapters/rate-limits.js';
+import {
+  createDemographics,
+  createEmbeddedDemographics,
+  staticToken,
+  type Demographics,
+} from './adapters/pds/index.js';
 import { buildApp, type BuiltApp } from './app.js';
 import { createAuditLog, type AuditLog } from './audit/log.js';
 import { seedDemoSupplier, seedTestPeople } from './cli/seed.js';
@@ -44,6 +50,27 @@ export interface RuntimeOptions {
   logger?: boolean | Record<string, unknown>;
   /** Different limits (tests that sign the same person in many times). */
   rateLimits?: LimitOverrides;
+  /** Another demographics service than the configured one (tests: one that is down, or counts reads). */
+  demographics?: Demographics;
+}
+
+/**
+ * Demographics (PDS): the real FHIR API when PDS_BASE_URL is set, otherwise
+ * the embedded synthetic national record, loaded now so that a broken data
+ * file stops the start rather than the first person proving who they are.
+ */
+export async function createConfiguredDemographics(pds: Config['pds']): Promise<Demographics> {
+  if (pds.baseUrl) {
+    return createDemographics({
+      pdsBaseUrl: pds.baseUrl,
+      ...(pds.accessToken ? { tokenProvider: staticToken(pds.accessToken) } : {}),
+      ...(pds.apiKey ? { apiKey: pds.apiKey } : {}),
+      ...(pds.timeoutMs !== undefined ? { timeoutMs: pds.timeoutMs } : {}),
+    });
+  }
+  const embedded = createEmbeddedDemographics(pds.dataFile ? { dataFile: pds.dataFile } : {});
+  await embedded.ready();
+  return embedded;
 }
 
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -66,6 +93,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     ? createGovukNotifyNotifier(config.notify)
     : createOutboxNotifier(database.db);
   const passwords = createPasswordPolicy(await loadCommonPasswords());
+  const demographics = options.demographics ?? (await createConfiguredDemographics(config.pds));
 
   if (config.seedDemo) {
     await seedDemoSupplier(database.db, `http://localhost:${config.demoSupplierPort}`);
@@ -84,6 +112,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       ...(options.rateLimits ? { overrides: options.rateLimits } : {}),
     }),
     passwords,
+    demographics,
     cookieSecret,
     ...(redis ? { adapter: (name: string) => new RedisAdapter(redis, name, database.db) } : {}),
     ...(redis ? { readiness: async () => (await redis.ping().catch(() => '')) === 'PONG' } : {}),

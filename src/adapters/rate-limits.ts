@@ -39,6 +39,13 @@ export const RATE_LIMITS = {
   staffSearchesPerStaff: { points: 30, duration: 5 * 60, blockDuration: 15 * 60 },
   /** Passkey sign-in challenges asked for by one IP address (the request needs no account). */
   passkeyOptionsPerIp: { points: 60, duration: 5 * 60, blockDuration: 5 * 60 },
+  /**
+   * Proving identity: attempts that did not end in a match (no match, several,
+   * a deceased person's record, a number another account holds) for one account.
+   */
+  proofingAttemptsPerAccount: { points: 5, duration: 24 * 60 * 60, blockDuration: 24 * 60 * 60 },
+  /** The same, from one IP address (one device, or many accounts behind it), any account. */
+  proofingAttemptsPerIp: { points: 20, duration: 60 * 60, blockDuration: 60 * 60 },
 } satisfies Record<string, LimitRule>;
 
 export type LimitName = keyof typeof RATE_LIMITS;

@@ -63,7 +63,26 @@ export const AUDIT_EVENTS = {
   ERASURE_CANCELLED: 'A-ERASURE-CANCELLED',
   ACCOUNT_ERASED: 'A-ACCOUNT-ERASED',
   // Proving identity (issue 4's journeys record it; support checks it before removing an authenticator).
+  // Details: { route, level } (e.g. { route: 'demographics', level: 'P5' }).
   IDENTITY_PROVED: 'P-IDENTITY-PROVED',
+  // A demographics match that failed: details.reason is no-match, ambiguous or different-record
+  // (the person is told the same words for each).
+  PROOFING_MATCH_FAILED: 'P-MATCH-FAILED',
+  // The details matched a person who has died: a fraud signal. The person sees the no-match words.
+  PROOFING_DECEASED_MATCH: 'P-DECEASED-MATCH',
+  // The details matched a record whose NHS number another account holds; details.ownerAccountId.
+  PROOFING_NHS_NUMBER_IN_USE: 'P-NHS-NUMBER-IN-USE',
+  // Too many proving attempts for the account or from the address: refused.
+  PROOFING_LIMITED: 'P-PROOFING-LIMITED',
+  // PDS could not be asked while proving: nothing decided, nothing counted.
+  PROOFING_UNAVAILABLE: 'P-PROOFING-UNAVAILABLE',
+  // The re-check at sign-in suspended the level; details.reason (superseded, deceased,
+  // details-changed), details.level (the level suspended), details.fraudSignal for deceased.
+  PROOFING_LEVEL_SUSPENDED: 'P-LEVEL-SUSPENDED',
+  // PDS could not be asked at sign-in: the stored level was kept.
+  PROOFING_RECHECK_UNAVAILABLE: 'P-RECHECK-UNAVAILABLE',
+  // PDS does not know the account's NHS number (never issued, or invalidated): level kept, for support to look into.
+  PROOFING_RECHECK_NOT_FOUND: 'P-RECHECK-NOT-FOUND',
   AUDIT_SEARCHED: 'B-AUDIT-SEARCHED',
   AUDIT_EXPORTED: 'B-AUDIT-EXPORTED',
 } as const;

@@ -74,6 +74,22 @@ const DESCRIPTIONS: Partial<Record<string, Describe>> = {
     'NHS login support made a copy of the information we hold about you',
   [AUDIT_EVENTS.ERASURE_SCHEDULED]: () => 'NHS login support arranged for your NHS login to be deleted',
   [AUDIT_EVENTS.ERASURE_CANCELLED]: () => 'You cancelled the deletion of your NHS login',
+  // Proving who you are. A failed match and a deceased person's record read the
+  // same here as on the page, so this page cannot say whether someone has died.
+  [AUDIT_EVENTS.IDENTITY_PROVED]: (r) =>
+    r.details.route === 'demographics'
+      ? 'You proved who you are by matching your details to your NHS record'
+      : 'You proved who you are',
+  [AUDIT_EVENTS.PROOFING_MATCH_FAILED]: () =>
+    'Someone tried to prove who you are, but we could not confirm the details they entered',
+  [AUDIT_EVENTS.PROOFING_DECEASED_MATCH]: () =>
+    'Someone tried to prove who you are, but we could not confirm the details they entered',
+  [AUDIT_EVENTS.PROOFING_NHS_NUMBER_IN_USE]: () =>
+    'Someone tried to prove who you are with details that another NHS login already uses',
+  [AUDIT_EVENTS.PROOFING_LIMITED]: () =>
+    'Proving who you are was paused for a while because of too many tries',
+  [AUDIT_EVENTS.PROOFING_LEVEL_SUSPENDED]: () =>
+    'We could not confirm your details with your NHS record when you logged in, so you need to prove who you are again',
 };
 
 /** Done by support staff: their IP address is theirs, not the person's, so it is not shown. */

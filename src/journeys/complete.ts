@@ -4,11 +4,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUDIT_EVENTS } from '../audit/events.js';
 import { findAccountById, recordServiceUsed } from '../store/accounts.js';
 import { findSupplier } from '../store/suppliers.js';
-import { firstVectorMet, parseVtr, type Credential, type ProofingLevel } from '../domain/vectors-of-trust.js';
+import {
+  firstVectorMet,
+  levelAtLeast,
+  parseVtr,
+  PROOFING_LEVELS,
+  type Credential,
+  type ProofingLevel,
+} from '../domain/vectors-of-trust.js';
 import { renderErrorPage } from '../web/errors.js';
 import { allowFormActionTo } from '../web/security.js';
 import { render } from '../web/views.js';
 import type { JourneyDeps } from './deps.js';
+import { recheckDemographics } from './prove-identity/recheck.js';
 import type { Journey, JourneyState } from './state.js';
 
 /** The credentials the journey still has to ask for, or undefined when the sign-in may finish. */
@@ -25,16 +33,28 @@ export function signInSatisfied(state: JourneyState): boolean {
   return firstVectorMet(requested.value, { level: s.level, credentials }) !== undefined;
 }
 
-/** Could any requested vector be met once a second factor is added? Else the level is the obstacle. */
-export function levelTooLow(state: JourneyState): ProofingLevel | undefined {
+/** Has the person shown a second factor (a code, the app, a remembered browser, a passkey)? */
+export function hasSecondFactor(credentials: readonly Credential[]): boolean {
+  return credentials.some((c) => c === 'Cd' || c === 'Ck' || c === 'Cm');
+}
+
+/**
+ * The level the person must prove to meet a requested vector whose
+ * credentials they have all shown (the lowest such level), or undefined when
+ * there is nothing to prove: a vector is met, no supplier is waiting, or
+ * credentials are still missing.
+ */
+export function proofingNeeded(state: JourneyState): ProofingLevel | undefined {
   const s = state.signIn;
   if (!s || !state.interaction) return undefined;
   const requested = parseVtr(JSON.stringify(state.interaction.vtr));
   if (!requested.ok) return undefined;
-  const all = new Set<Credential>(['Cp', 'Cd', 'Ck', 'Cm']);
-  if (firstVectorMet(requested.value, { level: s.level, credentials: all })) return undefined;
-  const levels = requested.value.map((v) => v.level).sort();
-  return levels[0];
+  const credentials = new Set<Credential>(s.credentials);
+  if (firstVectorMet(requested.value, { level: s.level, credentials })) return undefined;
+  const shown = requested.value.filter((v) => v.credentials.every((c) => credentials.has(c)));
+  return PROOFING_LEVELS.find(
+    (level) => !levelAtLeast(s.level, level) && shown.some((v) => v.level === level),
+  );
 }
 
 /** Renders a journey page; when the page's form may end at the supplier, its redirect URI is allowed as a form target. */
@@ -63,6 +83,23 @@ export async function finishSignIn(
   const { state } = journey;
   const signIn = state.signIn;
   if (!signIn) return reply.redirect('/sign-in', 303);
+  // Once per sign-in: is the proved identity still the national record's? A
+  // suspended level may no longer meet what the supplier asked for: then the
+  // person is offered to prove it again before going back.
+  if (!signIn.rechecked) {
+    signIn.rechecked = true;
+    const level = await recheckDemographics(deps, signIn.accountId, {
+      ip: request.ip,
+      clientId: state.interaction?.clientId,
+    });
+    if (level !== signIn.level) {
+      signIn.level = level;
+      if (state.interaction && !signInSatisfied(state)) {
+        await deps.journeys.save(reply, journey, state);
+        return reply.redirect(proofingNeeded(state) ? '/sign-in/prove-identity' : '/sign-in/continue', 303);
+      }
+    }
+  }
   const now = Math.floor(Date.now() / 1000);
   state.account = { accountId: signIn.accountId, lastSeen: Date.now() };
   const interaction = state.interaction;

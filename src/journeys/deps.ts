@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/log.js';
 import type { Notifier } from '../adapters/notify/port.js';
 import type { RateLimits } from '../adapters/rate-limits.js';
+import type { Demographics } from '../adapters/pds/index.js';
 import type { PasswordPolicy } from '../domain/password-policy.js';
 import type { Db } from '../store/db.js';
 import type { Sealer } from '../store/encryption.js';
@@ -19,6 +20,8 @@ export interface JourneyDeps {
   notifier: Notifier;
   limits: RateLimits;
   passwords: PasswordPolicy;
+  /** The national demographics record (PDS). */
+  demographics: Demographics;
   codes: CodeService;
   journeys: JourneyStore;
   /** The provider of the moment (it is rebuilt when signing keys rotate). */

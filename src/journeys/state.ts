@@ -38,8 +38,12 @@ export interface InteractionContext {
 
 export interface JourneyState {
   interaction?: InteractionContext;
-  /** Who has proved their password in this journey, and what else they have shown. */
-  signIn?: { accountId: string; credentials: Credential[]; level: ProofingLevel };
+  /**
+   * Who has proved their password in this journey, and what else they have
+   * shown. `rechecked`: their demographics were checked against PDS in this
+   * sign-in already (once per sign-in, when it finishes, or by proving).
+   */
+  signIn?: { accountId: string; credentials: Credential[]; level: ProofingLevel; rechecked?: boolean };
   /** Signed in to the account pages. */
   account?: { accountId: string; lastSeen: number };
   register?: {

@@ -66,6 +66,7 @@ export function createFindAccount(deps: { db: Db; sealer: Sealer; issuer: string
     if ((ctx.oidc.client as { sandpit?: boolean } | undefined)?.sandpit && !row.test_person) return undefined;
     return {
       accountId: row.id,
+      // P0 while a level is suspended (store/migrations/0004 holds the suspended level aside).
       proofingLevel: row.proofing_level,
       async claims(use, scope) {
         const claims = claimsFor(personFromAccount(row, deps.sealer), scope.split(' '));

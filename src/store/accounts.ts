@@ -1,10 +1,18 @@
 // Patient accounts: the one place that reads and writes the accounts table.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { levelAtLeast, type ProofingLevel } from '../domain/vectors-of-trust.js';
 import type { Db } from './db.js';
-import type { Account, AccountUpdate, NewAccount } from './schema.js';
+import type {
+  Account,
+  AccountUpdate,
+  NewAccount,
+  ProofingAttempt,
+  ProofingRoute,
+  SuspensionReason,
+} from './schema.js';
 
-export type { Account };
+export type { Account, ProofingAttempt, SuspensionReason };
 
 export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
@@ -123,4 +131,177 @@ export async function listServicesUsed(
     firstUsedAt: new Date(r.first_used_at),
     lastUsedAt: new Date(r.last_used_at),
   }));
+}
+
+// ---------------------------------------------------------------------------
+// Proving identity: binding the national record, suspending a level, evidence
+
+/** What a matched national (PDS) record puts on the account. */
+export interface NationalRecordBinding {
+  /** The record's current NHS number, sealed. */
+  sealedNhsNumber: string;
+  /** Lookup hash of the current NHS number (what is stored). */
+  nhsNumberHash: string;
+  /**
+   * Lookup hashes of every number of this record: the current one and those
+   * it superseded. Another account holding any of them holds this person.
+   */
+  recordHashes: readonly string[];
+  familyName: string | null;
+  givenName: string | null;
+  birthdate: string | null;
+  gpOdsCode: string | null;
+  /** The account's mobile number is the one the record holds. */
+  phoneMatched: boolean;
+}
+
+export type BindOutcome =
+  | { ok: true; level: ProofingLevel; restored: boolean; attemptId: string }
+  /** Another account holds this record's NHS number: nothing was changed. */
+  | { ok: false; reason: 'nhs-number-in-use'; ownerId: string }
+  /** This account is bound to a different national record: nothing was changed. */
+  | { ok: false; reason: 'different-record' }
+  | { ok: false; reason: 'no-account' };
+
+const higher = (a: ProofingLevel, b: ProofingLevel): ProofingLevel => (levelAtLeast(a, b) ? a : b);
+
+/**
+ * Binds a matched national record to the account, in one transaction: the NHS
+ * number only if no other account holds any number of that record (the unique
+ * nhs_number_hash index settles a race), the names, date of birth and GP
+ * practice from the record, the level raised to `level` (never lowered; a
+ * level suspended for this same record comes back), the suspension cleared,
+ * and the evidence row written.
+ */
+export async function bindNationalRecord(
+  db: Db,
+  accountId: string,
+  binding: NationalRecordBinding,
+  attempt: { route: ProofingRoute; level: 'P5' | 'P9'; evidence: Record<string, unknown> },
+): Promise<BindOutcome> {
+  const hashes = [...new Set([binding.nhsNumberHash, ...binding.recordHashes])];
+  try {
+    return await db.transaction().execute(async (trx): Promise<BindOutcome> => {
+      const me = await trx
+        .selectFrom('accounts')
+        .select(['id', 'proofing_level', 'nhs_number_hash', 'proofing_suspended_level'])
+        .where('id', '=', accountId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!me) return { ok: false, reason: 'no-account' };
+      const sameRecord = me.nhs_number_hash !== null && hashes.includes(me.nhs_number_hash);
+      if (me.nhs_number_hash !== null && !sameRecord) return { ok: false, reason: 'different-record' };
+      const owner = await trx
+        .selectFrom('accounts')
+        .select('id')
+        .where('nhs_number_hash', 'in', hashes)
+        .where('id', '!=', accountId)
+        .executeTakeFirst();
+      if (owner) return { ok: false, reason: 'nhs-number-in-use', ownerId: owner.id };
+      // A level suspended for this same record comes back; a different record never inherits one.
+      const restored = sameRecord && me.proofing_suspended_level !== null;
+      let level = higher(me.proofing_level, attempt.level);
+      if (restored && me.proofing_suspended_level) level = higher(level, me.proofing_suspended_level);
+      await trx
+        .updateTable('accounts')
+        .set({
+          nhs_number: binding.sealedNhsNumber,
+          nhs_number_hash: binding.nhsNumberHash,
+          family_name: binding.familyName,
+          given_name: binding.givenName,
+          birthdate: binding.birthdate,
+          gp_ods_code: binding.gpOdsCode,
+          phone_number_pds_matched: binding.phoneMatched,
+          proofing_level: level,
+          proofing_suspended_at: null,
+          proofing_suspended_reason: null,
+          proofing_suspended_level: null,
+          updated_at: new Date(),
+        })
+        .where('id', '=', accountId)
+        .execute();
+      const attemptId = randomUUID();
+      await trx
+        .insertInto('proofing_attempts')
+        .values({
+          id: attemptId,
+          account_id: accountId,
+          route: attempt.route,
+          outcome: 'matched',
+          level_given: attempt.level,
+          evidence: JSON.stringify({ ...attempt.evidence, ...(restored ? { restoredLevel: level } : {}) }),
+        })
+        .execute();
+      return { ok: true, level, restored, attemptId };
+    });
+  } catch (e) {
+    // Two accounts racing for one number: the unique index decided.
+    if (typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '23505') {
+      const owner = await db
+        .selectFrom('accounts')
+        .select('id')
+        .where('nhs_number_hash', 'in', hashes)
+        .where('id', '!=', accountId)
+        .executeTakeFirst();
+      if (owner) return { ok: false, reason: 'nhs-number-in-use', ownerId: owner.id };
+    }
+    throw e;
+  }
+}
+
+/** Records a proofing decision that gave no level (a failed match, a number already in use). */
+export async function recordProofingAttempt(
+  db: Db,
+  attempt: { accountId: string; route: ProofingRoute; outcome: string; evidence: Record<string, unknown> },
+): Promise<string> {
+  const id = randomUUID();
+  await db
+    .insertInto('proofing_attempts')
+    .values({
+      id,
+      account_id: attempt.accountId,
+      route: attempt.route,
+      outcome: attempt.outcome,
+      evidence: JSON.stringify(attempt.evidence),
+    })
+    .execute();
+  return id;
+}
+
+/** The account's proofing decisions, newest first. */
+export async function listProofingAttempts(db: Db, accountId: string): Promise<ProofingAttempt[]> {
+  return db
+    .selectFrom('proofing_attempts')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute();
+}
+
+/**
+ * Suspends the account's proofing level: it drops to P0 (so suppliers, the
+ * Users API and the vectors-of-trust check see P0 at once) and the level held
+ * is kept for when the person proves it again. The NHS number stays bound, so
+ * no other account can take it meanwhile. False when there was no level to
+ * suspend.
+ */
+export async function suspendProofingLevel(
+  db: Db,
+  accountId: string,
+  reason: SuspensionReason,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('accounts')
+    .set({
+      proofing_suspended_level: sql<'P5' | 'P9'>`proofing_level`,
+      proofing_level: 'P0',
+      proofing_suspended_at: new Date(),
+      proofing_suspended_reason: reason,
+      updated_at: new Date(),
+    })
+    .where('id', '=', accountId)
+    .where('proofing_level', '!=', 'P0')
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
 }

@@ -32,8 +32,47 @@ export interface AccountsTable {
   password_reset_required: Generated<boolean>;
   /** Erasure asked for by support: erased after this moment unless the patient cancels. */
   erase_after: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /**
+   * Set while the proofing level is suspended (a re-check at sign-in found the
+   * national record no longer supports it). proofing_level is then P0, so every
+   * reader of the level sees the suspension; the level held before is kept in
+   * proofing_suspended_level for when the person proves it again.
+   */
+  proofing_suspended_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  proofing_suspended_reason: ColumnType<
+    SuspensionReason | null,
+    SuspensionReason | null | undefined,
+    SuspensionReason | null
+  >;
+  proofing_suspended_level: ColumnType<
+    'P5' | 'P9' | null,
+    'P5' | 'P9' | null | undefined,
+    'P5' | 'P9' | null
+  >;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+/** Why a level was suspended (for support and audit; the person is never told which). */
+export type SuspensionReason = 'superseded' | 'deceased' | 'not-found' | 'details-changed';
+
+/** How a person proved (or tried to prove) who they are. */
+export type ProofingRoute = 'demographics';
+
+/**
+ * One proofing decision and its evidence, whatever the route. Evidence is the
+ * route's own record of what was compared (never an NHS number in clear).
+ */
+export interface ProofingAttemptsTable {
+  id: string;
+  account_id: string;
+  route: ProofingRoute;
+  /** matched | no-match | ambiguous | deceased | nhs-number-in-use | different-record */
+  outcome: string;
+  /** The level this decision gave, when it gave one. */
+  level_given: ColumnType<'P5' | 'P9' | null, 'P5' | 'P9' | null | undefined, 'P5' | 'P9' | null>;
+  evidence: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Generated<Date>;
 }
 
 export interface SuppliersTable {
@@ -235,6 +274,7 @@ export interface Database {
   staff_sessions: StaffSessionsTable;
   staff_passkeys: StaffPasskeysTable;
   staff_challenges: StaffChallengesTable;
+  proofing_attempts: ProofingAttemptsTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -242,3 +282,4 @@ export type NewAccount = Insertable<AccountsTable>;
 export type AccountUpdate = Updateable<AccountsTable>;
 export type Supplier = Selectable<SuppliersTable>;
 export type StaffMember = Selectable<StaffMembersTable>;
+export type ProofingAttempt = Selectable<ProofingAttemptsTable>;

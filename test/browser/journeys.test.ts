@@ -27,6 +27,7 @@ import {
   text,
   warnIfSkipped,
 } from '../support/chromium.js';
+import { newPerson } from '../support/people.js';
 import { freePort, startTestService, type TestService } from '../support/service.js';
 
 warnIfSkipped('browser tests');
@@ -265,6 +266,75 @@ describe.skipIf(SKIP_BROWSER)('journeys in a real browser', () => {
     expect(await meValue(page, 'Vector of trust met')).toBe('P0.Cp.Cd');
     const userinfo = page.locator('table', { has: page.locator('caption', { hasText: 'Userinfo claims' }) });
     expect(await text(claim(userinfo, 'email'))).toBe(p0.email);
+    expect(csp, csp.join('\n')).toEqual([]);
+  });
+
+  it('proves a P0 person to P5 inline when the demo supplier asks for P5, every new page accessible', async () => {
+    const { page, csp } = await newContext();
+    const violations: string[] = [];
+    const someone = await newPerson(service.database.db, 'browser-p5');
+    const logIn = async () => {
+      await page.getByLabel('Email address').fill(someone.email);
+      await page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.waitForURL(onService('/sign-in/text-code'));
+      await page.getByRole('textbox', { name: 'Security code' }).fill(await codeFor(someone.phone_number));
+      await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    };
+
+    // From the account first: where a P0 person starts proving who they are.
+    await page.goto(`${service.url}/account`);
+    await page.waitForURL(onService('/sign-in'));
+    await logIn();
+    await page.waitForURL(onService('/account'));
+    await page.getByRole('link', { name: 'Prove who you are' }).click();
+    await page.waitForURL(onService('/prove-identity'));
+    expect(await text(page.locator('h1'))).toBe('Prove who you are');
+    violations.push(...(await axe(page, 'prove identity: start')));
+
+    // Then the supplier asks for P5: proving is offered inline, after the password and code.
+    await startAtSupplier(page, { vtr: 'P5.Cp.Cd', scopes: ['profile'] });
+    await logIn();
+    await page.waitForURL(onService('/sign-in/prove-identity'));
+    expect(await text(page.locator('h1'))).toBe('You need to prove who you are');
+    violations.push(...(await axe(page, 'sign-in: prove identity (step-up)')));
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+
+    await page.waitForURL(onService('/prove-identity/details'));
+    violations.push(...(await axe(page, 'prove identity: details')));
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await page.locator('.nhsuk-error-summary').waitFor();
+    expect(await page.title()).toMatch(/^Error: /);
+    violations.push(...(await axe(page, 'prove identity: details with errors')));
+
+    const fill = async (day: string) => {
+      await page.getByLabel('First name').fill('Fatima');
+      await page.getByLabel('Last name').fill('Adeyemi');
+      await page.getByLabel('Day').fill(day);
+      await page.getByLabel('Month').fill('7');
+      await page.getByLabel('Year').fill('1996');
+      await page.getByLabel('Postcode').fill('s10 1an');
+      await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    };
+    // A date of birth a day out: no match, said on the same page with what was typed kept.
+    await fill('31');
+    await page.getByText('We could not confirm your details').waitFor();
+    expect(await page.getByLabel('First name').inputValue()).toBe('Fatima');
+    violations.push(...(await axe(page, 'prove identity: not matched')));
+    await fill('30');
+
+    await page.waitForURL(onService('/prove-identity/done'));
+    expect(await text(page.locator('h1'))).toBe('You have proved who you are');
+    violations.push(...(await axe(page, 'prove identity: done')));
+    await page.getByRole('button', { name: 'Continue to Demo GP surgery app' }).click();
+
+    await page.waitForURL(onSupplier('/me'));
+    expect(await meValue(page, 'Vector of trust met')).toBe('P5.Cp.Cd');
+    expect(await meValue(page, 'identity_proofing_level')).toBe('P5');
+    const userinfo = page.locator('table', { has: page.locator('caption', { hasText: 'Userinfo claims' }) });
+    expect(await text(claim(userinfo, 'nhs_number'))).toBe('9990011087');
+
+    expect(violations, violations.join('\n')).toEqual([]);
     expect(csp, csp.join('\n')).toEqual([]);
   });
 

@@ -14,7 +14,11 @@ export class TestBrowser {
   readonly cookies = new Map<string, string>();
   private lastBody = '';
 
-  constructor(private readonly app: FastifyInstance) {}
+  /** `remoteAddress`: the IP address the service sees (limits per address). */
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly remoteAddress?: string,
+  ) {}
 
   private cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -53,6 +57,7 @@ export class TestBrowser {
       method: 'GET',
       url: TestBrowser.path(url),
       headers: { cookie: this.cookieHeader() },
+      ...(this.remoteAddress ? { remoteAddress: this.remoteAddress } : {}),
     });
     return this.toPage(res);
   }
@@ -66,6 +71,7 @@ export class TestBrowser {
       url: TestBrowser.path(url),
       headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
       payload: body,
+      ...(this.remoteAddress ? { remoteAddress: this.remoteAddress } : {}),
     });
     return this.toPage(res);
   }

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
 import type { LimitOverrides } from '../../src/adapters/rate-limits.js';
+import type { Demographics } from '../../src/adapters/pds/index.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -29,6 +30,8 @@ export async function startTestService(
     env?: Record<string, string>;
     schema?: string;
     rateLimits?: LimitOverrides;
+    /** A demographics service of the test's own (see test/support/demographics.ts). */
+    demographics?: Demographics;
   } = {},
 ): Promise<TestService> {
   const port = options.listen ? await freePort() : 3000;
@@ -46,6 +49,7 @@ export async function startTestService(
     inMemory: true,
     schema: options.schema,
     rateLimits: options.rateLimits,
+    ...(options.demographics ? { demographics: options.demographics } : {}),
   });
   if (options.listen) await runtime.app.listen({ host: '127.0.0.1', port });
   return { ...runtime, url: config.issuer };

@@ -24,7 +24,8 @@
 //        Body:    ((body))
 //      Every email that carries no code (already registered, no account,
 //      account changed, support actions, erasure scheduled or cancelled,
-//      staff invitations) goes through this one; the words come from
+//      identity proved, an NHS number tried by another login, staff
+//      invitations) goes through this one; the words come from
 //      messages.ts, so changing them needs no change in Notify.
 //
 // The API key is Notify's `keyname-<service id>-<secret>`: the client signs a

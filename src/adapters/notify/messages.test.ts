@@ -42,6 +42,8 @@ const examples: Record<MessageType, Message[]> = {
     },
   ],
   'email-erasure-cancelled': [{ type: 'email-erasure-cancelled', to: 'alice@example.com' }],
+  'email-identity-proved': [{ type: 'email-identity-proved', to: 'alice@example.com', level: 'P5' }],
+  'email-nhs-number-in-use': [{ type: 'email-nhs-number-in-use', to: 'alice@example.com' }],
   'staff-invitation': [
     {
       type: 'staff-invitation',
@@ -161,6 +163,15 @@ describe('renderMessage', () => {
     expect(r.body).toContain('3 March 2025');
     expect(r.body).toContain('https://login.example.org/account');
     expect(r.body).toContain('Cancel deletion');
+  });
+
+  it('tells the owner of an NHS number that another login tried it, without the number or details', () => {
+    const r = renderMessage({ type: 'email-nhs-number-in-use', to: 'a@example.com' });
+    expect(r.template).toBe('email-notice');
+    expect(r.body).toMatch(/nothing has been changed/);
+    expect(r.body).toMatch(/Forgotten your password\?/);
+    expect(r.body).toMatch(/Contact NHS login support/);
+    expect(r.body).not.toMatch(/\d{10}|\d{3} \d{3} \d{4}/);
   });
 
   it('refuses a code that is not 6 digits', () => {

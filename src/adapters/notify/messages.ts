@@ -265,6 +265,20 @@ export function renderMessage(message: Message, options: RenderOptions = {}): Re
         'You cancelled the deletion of your NHS login. You can keep using it to log in to NHS websites and apps.',
         `If this was not you, someone else may be using your NHS login. Reset your password straight away: ${FORGOTTEN}. Then ${supportText(options)}.`,
       ]);
+    case 'email-identity-proved':
+      return notice(message.to, 'You have proved who you are with NHS login', [
+        message.level === 'P9'
+          ? 'You have proved who you are with NHS login. You can now use NHS websites and apps that need you to prove who you are, including those that show your health records.'
+          : 'You have proved who you are with NHS login by matching your details to your NHS record. You can now use NHS websites and apps that need this.',
+        'If this was you, you do not need to do anything.',
+        `If this was not you, someone else may be using your NHS login. Reset your password straight away: ${FORGOTTEN}. Then ${supportText(options)}.`,
+      ]);
+    case 'email-nhs-number-in-use':
+      return notice(message.to, 'Someone tried to use your details with another NHS login', [
+        'Someone tried to prove who they are with a different NHS login, using details that match your NHS record. We did not let them: your NHS number stays with this NHS login, and nothing has been changed.',
+        `If this was you, you already have an NHS login. Log in with this email address and your password. If you have forgotten your password, ${FORGOTTEN} to reset it.`,
+        `If this was not you, someone may have your personal details. ${cap(supportText(options))}.`,
+      ]);
     case 'staff-invitation':
       return notice(message.to, 'You have been invited to the NHS login back office', [
         `Dear ${message.name},`,

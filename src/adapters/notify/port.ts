@@ -90,6 +90,27 @@ export interface EmailErasureCancelledMessage {
 }
 
 /**
+ * The person proved who they are (from their account, or while logging in to
+ * a service). Says how, never the NHS number or the details they gave.
+ */
+export interface EmailIdentityProvedMessage {
+  type: 'email-identity-proved';
+  to: string;
+  /** The level the account now has. */
+  level: 'P5' | 'P9';
+}
+
+/**
+ * To the owner of an NHS number: someone tried to prove who they are with
+ * another NHS login using the owner's details. Nothing was changed; the
+ * message says what to do if it was them, or if it was not.
+ */
+export interface EmailNhsNumberInUseMessage {
+  type: 'email-nhs-number-in-use';
+  to: string;
+}
+
+/**
  * An invitation to the back office: a one-time link (72 hours) to set a
  * password and an authenticator app. Staff only, never patients.
  */
@@ -113,6 +134,8 @@ export type Message =
   | EmailAccountSupportActionMessage
   | EmailErasureScheduledMessage
   | EmailErasureCancelledMessage
+  | EmailIdentityProvedMessage
+  | EmailNhsNumberInUseMessage
   | StaffInvitationMessage;
 
 export type MessageType = Message['type'];

@@ -210,7 +210,12 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
       email: account.email,
       phone: maskPhone(account.phone_number),
       hasApp: Boolean(account.totp_secret),
-      proofing: PROOFING_LEVEL_TEXT[account.proofing_level],
+      proofing:
+        account.proofing_suspended_at !== null
+          ? 'We need you to prove who you are again'
+          : PROOFING_LEVEL_TEXT[account.proofing_level],
+      // P0 (or suspended): the way to prove it.
+      canProve: account.proofing_level === 'P0',
       services: services.map((svc) => ({
         name: svc.name,
         firstUsed: DATE.format(svc.firstUsedAt),

@@ -10,7 +10,7 @@ import { PASSWORD_MESSAGES } from '../../domain/password-policy.js';
 import { createAccount, findAccountByEmail } from '../../store/accounts.js';
 import { csrfProtect } from '../../web/security.js';
 import { CODE_MESSAGES } from '../codes.js';
-import { finishSignIn, levelTooLow, renderJourney, sessionEnded } from '../complete.js';
+import { finishSignIn, proofingNeeded, renderJourney, sessionEnded } from '../complete.js';
 import type { JourneyDeps } from '../deps.js';
 import { hashPassword } from '../passwords.js';
 import type { Journey, JourneyState } from '../state.js';
@@ -290,7 +290,8 @@ export function registerRegisterRoutes(app: FastifyInstance, deps: JourneyDeps):
     }
     await deps.audit.record({ code: AUDIT_EVENTS.ACCOUNT_CREATED, accountId: account.id, ip: request.ip });
     journey.state.signIn = { accountId: account.id, credentials: ['Cp', 'Cd'], level: 'P0' };
-    if (levelTooLow(journey.state)) {
+    // A supplier that needs a proved identity: offer to prove it now (the new account is P0).
+    if (proofingNeeded(journey.state)) {
       await journeys.save(reply, journey, journey.state);
       return reply.redirect('/sign-in/prove-identity', 303);
     }

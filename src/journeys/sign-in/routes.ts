@@ -11,7 +11,8 @@ import { WRONG_APP_CODE, verifyAuthenticatorApp } from '../authenticator-app.js'
 import { CODE_MESSAGES, toCodePage } from '../codes.js';
 import {
   finishSignIn,
-  levelTooLow,
+  hasSecondFactor,
+  proofingNeeded,
   renderJourney,
   sessionEnded,
   signInSatisfied,
@@ -43,7 +44,11 @@ function acceptedSecondFactors(journey: Journey): Set<Credential> {
 export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): void {
   const { journeys } = deps;
 
-  /** After each credential: finish, explain the level is too low, or ask for the next factor. */
+  /**
+   * After each credential: finish, offer to prove identity (once the person
+   * has shown a second factor and only their level is short), or ask for the
+   * next factor.
+   */
   async function next(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -54,7 +59,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     // Locked by support since the sign-in began (or a session that was signed in before).
     if (account.locked_at) return lockedPage(reply, journey);
     if (signInSatisfied(journey.state)) return finishSignIn(deps, request, reply, journey);
-    if (levelTooLow(journey.state)) {
+    if (hasSecondFactor(signIn.credentials) && proofingNeeded(journey.state)) {
       await journeys.save(reply, journey, journey.state);
       return reply.redirect('/sign-in/prove-identity', 303);
     }
@@ -65,7 +70,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
       (await isRememberedDevice(deps.db, request, account.id))
     ) {
       signIn.credentials.push('Cd');
-      if (signInSatisfied(journey.state)) return finishSignIn(deps, request, reply, journey);
+      return next(request, reply, journey, account);
     }
     if (accepted.has('Ck') && account.totp_secret) {
       await journeys.save(reply, journey, journey.state);
@@ -311,20 +316,39 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     });
   });
 
-  app.get('/sign-in/prove-identity', async (request, reply) => {
+  /**
+   * Step-up: the supplier asked for a higher proofing level than the person
+   * has. The routes to it are offered here, inline; proving ends back at the
+   * supplier with the new level. Or the person stops for now (and may prove
+   * who they are later, from their account): the supplier hears access_denied.
+   */
+  async function stepUp(request: FastifyRequest) {
     const journey = await journeys.load(request);
-    const level = journey ? levelTooLow(journey.state) : undefined;
-    if (!journey?.state.interaction || !level) return sessionEnded(reply);
-    return renderJourney(reply, journey, 'sign-in/prove-identity.njk', { level, errors: {} });
+    const signIn = journey?.state.signIn;
+    if (!journey?.state.interaction || !signIn || !hasSecondFactor(signIn.credentials)) return undefined;
+    const level = proofingNeeded(journey.state);
+    const account = level ? await findAccountById(deps.db, signIn.accountId) : undefined;
+    if (!level || !account || account.locked_at) return undefined;
+    return { journey, level, account };
+  }
+
+  app.get('/sign-in/prove-identity', async (request, reply) => {
+    const step = await stepUp(request);
+    if (!step) return sessionEnded(reply);
+    return renderJourney(reply, step.journey, 'sign-in/prove-identity.njk', {
+      level: step.level,
+      // A suspended level (a re-check at sign-in): "prove it again", never why.
+      again: step.account.proofing_suspended_at !== null,
+      errors: {},
+    });
   });
 
   app.post('/sign-in/prove-identity', { preHandler: csrfProtect }, async (request, reply) => {
-    const journey = await journeys.load(request);
-    const level = journey ? levelTooLow(journey.state) : undefined;
-    if (!journey?.state.interaction || !level) return sessionEnded(reply);
-    return abandonInteraction(deps, reply, journey, {
+    const step = await stepUp(request);
+    if (!step) return sessionEnded(reply);
+    return abandonInteraction(deps, reply, step.journey, {
       error: 'access_denied',
-      error_description: `the person has not proved their identity to ${level}`,
+      error_description: `the person has not proved their identity to ${step.level}`,
     });
   });
 }
