@@ -1038,5 +1038,21 @@ describe('support', () => {
       `/backoffice/support/patients/${person.id}?done=remove-authenticator`,
     );
     expect((await findAccountById(db(), person.id))?.totp_secret).toBeNull();
+
+    // Support sees how the level was reached, and the subject access export carries the evidence.
+    const page = await staff.browser.get(`/backoffice/support/patients/${person.id}`);
+    expect(page.body).toMatch(/NHS record match[\s\S]*?matched[\s\S]*?P5/);
+    await staff.browser.get(`/backoffice/support/patients/${person.id}/export`);
+    const exported = await staff.browser.post(`/backoffice/support/patients/${person.id}/export`, {
+      reason: 'Subject access request by letter',
+      format: 'json',
+    });
+    expect(exported.status, exported.body.slice(0, 300)).toBe(200);
+    const report = JSON.parse(exported.body) as {
+      provingWhoTheyAre: { route: string; levelGiven: string }[];
+    };
+    expect(report.provingWhoTheyAre).toEqual([
+      expect.objectContaining({ route: 'demographics', outcome: 'matched', levelGiven: 'P5' }),
+    ]);
   });
 });

@@ -6,7 +6,8 @@
 import { sql } from 'kysely';
 import { AUDIT_EVENTS } from '../audit/events.js';
 import type { Db } from './db.js';
-import type { Account } from './schema.js';
+import { listProofingAttempts } from './accounts.js';
+import type { Account, ProofingAttempt } from './schema.js';
 
 /** How support searches; the value is already normalised (email lowercased, mobile +44, NHS number digits). */
 export type SupportSearch =
@@ -198,6 +199,8 @@ export interface HeldAboutPerson {
   rememberedDevices: { createdAt: Date; expiresAt: Date }[];
   /** What oidc-provider holds for the person (sessions, grants, tokens), counted by kind. */
   providerRecords: { type: string; count: number }[];
+  /** Every attempt to prove who they are, with the evidence and decision kept for it, newest first. */
+  proofingAttempts: ProofingAttempt[];
   /** Emails and texts in the development outbox to the person's address or phone, newest first. */
   messages: {
     at: Date;
@@ -210,7 +213,7 @@ export interface HeldAboutPerson {
 
 /** Everything the store holds about one person, for a subject access request (services and audit read apart). */
 export async function heldAboutPerson(db: Db, account: Account): Promise<HeldAboutPerson> {
-  const [metadata, devices, provider, messages] = await Promise.all([
+  const [metadata, devices, provider, messages, proofingAttempts] = await Promise.all([
     db
       .selectFrom('client_user_metadata')
       .select(['client_id', 'value', 'updated_at'])
@@ -242,9 +245,11 @@ export async function heldAboutPerson(db: Db, account: Account): Promise<HeldAbo
       )
       .orderBy('id', 'desc')
       .execute(),
+    listProofingAttempts(db, account.id),
   ]);
   return {
     account,
+    proofingAttempts,
     clientUserMetadata: metadata.map((m) => ({
       clientId: m.client_id,
       value: m.value,

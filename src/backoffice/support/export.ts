@@ -81,6 +81,13 @@ export async function subjectAccessReport(deps: Pick<BackofficeDeps, 'db' | 'sea
       })),
     },
     signInSessionsAndTokens: held.providerRecords,
+    provingWhoTheyAre: held.proofingAttempts.map((p) => ({
+      at: new Date(p.created_at).toISOString(),
+      route: p.route,
+      outcome: p.outcome,
+      levelGiven: p.level_given,
+      evidence: p.evidence,
+    })),
     auditEvents: events.map((e) => ({
       at: e.at.toISOString(),
       code: e.code,

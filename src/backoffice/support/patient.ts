@@ -5,7 +5,8 @@
 import { AUDIT_EVENTS } from '../../audit/events.js';
 import { accountHistory } from '../../audit/history.js';
 import { maskNhsNumber } from '../../domain/nhs-number.js';
-import { listServicesUsed, type Account } from '../../store/accounts.js';
+import { listProofingAttempts, listServicesUsed, type Account } from '../../store/accounts.js';
+import type { ProofingAttempt } from '../../store/schema.js';
 import type { Db } from '../../store/db.js';
 import { auditEventsOf } from '../../store/support.js';
 import type { BackofficeKit } from '../kit.js';
@@ -41,6 +42,45 @@ export const LEVEL_TEXT: Record<Account['proofing_level'], string> = {
   P5: 'P5: matched to their NHS record',
   P9: 'P9: has proved who they are',
 };
+
+const SUSPENSION_TEXT: Record<string, string> = {
+  superseded: 'their NHS number has been replaced on the national record',
+  deceased: 'the national record says this person has died',
+  'not-found': 'their NHS number is no longer on the national record',
+  'details-changed': 'their name or date of birth no longer match the national record',
+};
+
+/** The level, and why a level is suspended (the re-check at sign-in): what support needs to explain it. */
+export function levelText(a: Account): string {
+  const held = a.proofing_suspended_level;
+  if (!held) return LEVEL_TEXT[a.proofing_level];
+  const why = SUSPENSION_TEXT[a.proofing_suspended_reason ?? ''] ?? 'the national record no longer matches';
+  return `${held} suspended (suppliers see P0): ${why}. The patient must prove who they are again`;
+}
+
+const ROUTE_TEXT: Record<string, string> = {
+  demographics: 'NHS record match',
+  'gp-online-services': 'GP online services details',
+  'photo-id': 'Photo ID and video',
+  'in-person': 'In person',
+};
+
+/** Each proving attempt, newest first: what was tried, what it decided, and (when scored) why. */
+function proofingHistory(attempts: ProofingAttempt[]) {
+  return attempts.map((p) => {
+    const gpg45 = p.evidence.gpg45 as { explanation?: unknown } | undefined;
+    const why = Array.isArray(gpg45?.explanation)
+      ? gpg45.explanation.filter((x) => typeof x === 'string')
+      : [];
+    return {
+      when: dateTimeText(new Date(p.created_at)),
+      route: ROUTE_TEXT[p.route] ?? p.route,
+      outcome: p.outcome,
+      level: p.level_given ?? 'None',
+      why: why.join(' '),
+    };
+  });
+}
 
 /** The sign-in events support sees, and what each means. */
 const SIGN_IN_EVENTS: Record<string, string> = {
@@ -101,7 +141,7 @@ export function registerPatientRoutes(kit: BackofficeKit): void {
     if (!account) return reply;
     const { staff } = staffOf(request);
 
-    const [services, history, signIns, actions, devices] = await Promise.all([
+    const [services, history, signIns, actions, devices, attempts] = await Promise.all([
       listServicesUsed(deps.db, account.id),
       accountHistory(deps.db, account.id, { limit: 20 }),
       auditEventsOf(deps.db, account.id, { codes: Object.keys(SIGN_IN_EVENTS), limit: 10 }),
@@ -112,6 +152,7 @@ export function registerPatientRoutes(kit: BackofficeKit): void {
         .where('account_id', '=', account.id)
         .where('expires_at', '>', new Date())
         .executeTakeFirst(),
+      listProofingAttempts(deps.db, account.id),
     ]);
     const staffIds = actions.flatMap((e) =>
       typeof e.details.staffId === 'string' ? [e.details.staffId] : [],
@@ -139,7 +180,8 @@ export function registerPatientRoutes(kit: BackofficeKit): void {
       a: account,
       name: [account.given_name, account.family_name].filter(Boolean).join(' ') || 'Name not known',
       nhsNumber: nhsNumber ? maskNhsNumber(nhsNumber) : 'Not given',
-      level: LEVEL_TEXT[account.proofing_level],
+      level: levelText(account),
+      proofing: proofingHistory(attempts),
       state: accountState(account),
       lockedAt: account.locked_at ? dateTimeText(new Date(account.locked_at)) : undefined,
       createdAt: dateText(new Date(account.created_at)),
