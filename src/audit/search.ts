@@ -180,6 +180,28 @@ function checkText(value: string | undefined, label: string): Result<string, str
   return ok(text);
 }
 
+const EMAIL_FORMAT = 'Enter an email address in the correct format, like name@example.com';
+
+/**
+ * An id typed as it is, or the id of whoever uses an email address now
+ * (a patient account or a member of staff).
+ */
+async function idFor(
+  db: Db,
+  table: 'accounts' | 'staff_members',
+  value: string,
+): Promise<Result<string, 'format' | 'unknown'>> {
+  if (!value.includes('@')) return ok(value);
+  const email = normaliseEmail(value);
+  if (!email.ok) return err('format');
+  const row = await db
+    .selectFrom(table)
+    .select('id')
+    .where(sql<string>`lower(email)`, '=', email.value)
+    .executeTakeFirst();
+  return row ? ok(row.id) : err('unknown');
+}
+
 /**
  * Checks what an auditor typed and resolves email addresses to ids. Every
  * problem comes back at once, one message per field.
@@ -194,37 +216,24 @@ export async function resolveAuditFilters(
 
   const person = checkText(input.person, 'Account ID or email address');
   if (!person.ok) errors.person = person.error;
-  else if (person.value.includes('@')) {
-    const email = normaliseEmail(person.value);
-    const account = email.ok
-      ? await db
-          .selectFrom('accounts')
-          .select('id')
-          .where(sql<string>`lower(email)`, '=', email.value)
-          .executeTakeFirst()
-      : undefined;
-    if (!email.ok) errors.person = 'Enter an email address in the correct format, like name@example.com';
-    else if (!account)
+  else if (person.value) {
+    const found = await idFor(db, 'accounts', person.value);
+    if (found.ok) filters.accountId = found.value;
+    else
       errors.person =
-        'No account uses this email address now. Search by account ID for an account whose email address changed or that was deleted';
-    else filters.accountId = account.id;
-  } else if (person.value) filters.accountId = person.value;
+        found.error === 'format'
+          ? EMAIL_FORMAT
+          : 'No account uses this email address now. Search by account ID for an account whose email address changed or that was deleted';
+  }
 
   const staff = checkText(input.staff, 'Staff ID or email address');
   if (!staff.ok) errors.staff = staff.error;
-  else if (staff.value.includes('@')) {
-    const email = normaliseEmail(staff.value);
-    const member = email.ok
-      ? await db
-          .selectFrom('staff_members')
-          .select('id')
-          .where(sql<string>`lower(email)`, '=', email.value)
-          .executeTakeFirst()
-      : undefined;
-    if (!email.ok) errors.staff = 'Enter an email address in the correct format, like name@example.com';
-    else if (!member) errors.staff = 'No member of staff uses this email address';
-    else filters.staffId = member.id;
-  } else if (staff.value) filters.staffId = staff.value;
+  else if (staff.value) {
+    const found = await idFor(db, 'staff_members', staff.value);
+    if (found.ok) filters.staffId = found.value;
+    else
+      errors.staff = found.error === 'format' ? EMAIL_FORMAT : 'No member of staff uses this email address';
+  }
 
   const supplier = checkText(input.supplier, 'Supplier client ID');
   if (!supplier.ok) errors.supplier = supplier.error;
