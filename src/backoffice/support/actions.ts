@@ -89,6 +89,7 @@ export const ACTIONS: ActionSpec[] = [
     title: 'Ask for a new password',
     explain: () => [
       'The next time the patient logs in, after they enter their password they must create a new one. They prove it is them with a code sent to their email address and a code to their phone or authenticator app.',
+      'Everything they are signed in to now ends, as someone else may know the old password.',
       'We will email them to say so.',
     ],
     button: 'Ask for a new password',
