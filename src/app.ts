@@ -8,6 +8,7 @@ import type { Adapter } from 'oidc-provider';
 import type { AuditLog } from './audit/log.js';
 import type { Notifier } from './adapters/notify/port.js';
 import type { RateLimits } from './adapters/rate-limits.js';
+import type { GpSystem } from './adapters/gp-system/index.js';
 import type { Demographics } from './adapters/pds/index.js';
 import { trustmarkDocument } from './domain/vectors-of-trust.js';
 import type { PasswordPolicy } from './domain/password-policy.js';
@@ -48,6 +49,8 @@ export interface AppDeps {
   passwords: PasswordPolicy;
   /** The national demographics record (PDS): proving identity to P5, and re-checks at sign-in. */
   demographics: Demographics;
+  /** The GP clinical systems (IM1): proving identity to P9 with GP online services details. */
+  gpSystem: GpSystem;
   cookieSecret: string;
   /** oidc-provider's storage; the database unless Redis is configured. */
   adapter?: (name: string) => Adapter;
@@ -161,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     limits: deps.limits,
     passwords: deps.passwords,
     demographics: deps.demographics,
+    gpSystem: deps.gpSystem,
     codes: createCodeService({
       notifier: deps.notifier,
       limits: deps.limits,

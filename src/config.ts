@@ -45,6 +45,17 @@ const schema = z.object({
   PDS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
   /** The embedded record's NDJSON file (default fixtures/pds/synthetic-patients.ndjson). */
   PDS_DATA_FILE: z.string().min(1).optional(),
+  /**
+   * The GP system (IM1): the base URL of a real IM1 gateway. Unset means the
+   * embedded simulated GP system (GP_SYSTEM_DATA_FILE).
+   */
+  GP_SYSTEM_BASE_URL: z.url().optional(),
+  /** Sent as a bearer token to the GP system. */
+  GP_SYSTEM_API_KEY: z.string().min(1).optional(),
+  /** How long to wait for the GP system, per request. */
+  GP_SYSTEM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
+  /** The simulated GP system's NDJSON file (default fixtures/gp-system/linkages.ndjson). */
+  GP_SYSTEM_DATA_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -77,6 +88,13 @@ export interface Config {
     baseUrl: string | undefined;
     apiKey: string | undefined;
     accessToken: string | undefined;
+    timeoutMs: number | undefined;
+    dataFile: string | undefined;
+  };
+  /** The GP system (IM1): a real one when baseUrl is set, else the embedded simulated one. */
+  gpSystem: {
+    baseUrl: string | undefined;
+    apiKey: string | undefined;
     timeoutMs: number | undefined;
     dataFile: string | undefined;
   };
@@ -123,6 +141,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.PDS_TIMEOUT_MS,
       dataFile: e.PDS_DATA_FILE,
     },
+    gpSystem: {
+      baseUrl: e.GP_SYSTEM_BASE_URL?.replace(/\/+$/, ''),
+      apiKey: e.GP_SYSTEM_API_KEY,
+      timeoutMs: e.GP_SYSTEM_TIMEOUT_MS,
+      dataFile: e.GP_SYSTEM_DATA_FILE,
+    },
   };
   if (production) assertSafeForProduction(config);
   return config;
@@ -146,5 +170,7 @@ function assertSafeForProduction(c: Config): void {
   // Either demographics adapter may run in production; a real PDS only over https.
   if (c.pds.baseUrl && !c.pds.baseUrl.startsWith('https://'))
     problems.push('PDS_BASE_URL must be an https URL');
+  if (c.gpSystem.baseUrl && !c.gpSystem.baseUrl.startsWith('https://'))
+    problems.push('GP_SYSTEM_BASE_URL must be an https URL');
   if (problems.length) throw new ConfigError(`Unsafe production configuration:\n  ${problems.join('\n  ')}`);
 }

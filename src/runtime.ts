@@ -13,6 +13,7 @@ import {
   staticToken,
   type Demographics,
 } from './adapters/pds/index.js';
+import { createGpSystem, type EmbeddedGpSystem, type GpSystem } from './adapters/gp-system/index.js';
 import { buildApp, type BuiltApp } from './app.js';
 import { createAuditLog, type AuditLog } from './audit/log.js';
 import { seedDemoSupplier, seedTestPeople } from './cli/seed.js';
@@ -52,6 +53,8 @@ export interface RuntimeOptions {
   rateLimits?: LimitOverrides;
   /** Another demographics service than the configured one (tests: one that is down, or counts reads). */
   demographics?: Demographics;
+  /** Another GP system than the configured one (tests: one that is down, or locks). */
+  gpSystem?: GpSystem;
 }
 
 /**
@@ -71,6 +74,22 @@ export async function createConfiguredDemographics(pds: Config['pds']): Promise<
   const embedded = createEmbeddedDemographics(pds.dataFile ? { dataFile: pds.dataFile } : {});
   await embedded.ready();
   return embedded;
+}
+
+/**
+ * The GP system (IM1): a real gateway when GP_SYSTEM_BASE_URL is set,
+ * otherwise the embedded simulated GP system, loaded now so that a broken
+ * data file stops the start.
+ */
+export async function createConfiguredGpSystem(gp: Config['gpSystem']): Promise<GpSystem> {
+  const system = createGpSystem({
+    ...(gp.baseUrl ? { baseUrl: gp.baseUrl } : {}),
+    ...(gp.apiKey ? { apiKey: gp.apiKey } : {}),
+    ...(gp.timeoutMs !== undefined ? { timeoutMs: gp.timeoutMs } : {}),
+    ...(gp.dataFile ? { dataFile: gp.dataFile } : {}),
+  });
+  if (!gp.baseUrl) await (system as EmbeddedGpSystem).ready();
+  return system;
 }
 
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -94,6 +113,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     : createOutboxNotifier(database.db);
   const passwords = createPasswordPolicy(await loadCommonPasswords());
   const demographics = options.demographics ?? (await createConfiguredDemographics(config.pds));
+  const gpSystem = options.gpSystem ?? (await createConfiguredGpSystem(config.gpSystem));
 
   if (config.seedDemo) {
     await seedDemoSupplier(database.db, `http://localhost:${config.demoSupplierPort}`);
@@ -113,6 +133,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     }),
     passwords,
     demographics,
+    gpSystem,
     cookieSecret,
     ...(redis ? { adapter: (name: string) => new RedisAdapter(redis, name, database.db) } : {}),
     ...(redis ? { readiness: async () => (await redis.ping().catch(() => '')) === 'PONG' } : {}),

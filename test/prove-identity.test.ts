@@ -323,6 +323,8 @@ describe('proving to P5 from the account', () => {
       nhsNumberGiven: Boolean(typed.nhsNumber),
       supersededNumberFollowed: typed.nhsNumber === '9990022003',
       nhsNumberHash: after.nhs_number_hash,
+      // The GPG45 decision: a demographic match meets no profile; P5 is NHS login's own rule.
+      gpg45: { confidence: 'none', profile: null, level: 'P5' },
     });
     expect(evidence!.evidence.matched).toEqual(
       expect.arrayContaining(['birthDate', 'familyName', 'givenName', 'postcode']),
@@ -741,12 +743,13 @@ describe('step-up from a supplier', () => {
     });
   });
 
-  it('says photo ID is not available yet when a supplier needs P9, and offers no P5 form', async () => {
+  it('offers GP online services details when a supplier needs P9, says photo ID is not available yet, and offers no P5 form', async () => {
     const person = await newPerson(db(), 'needs-p9');
     const browser = new TestBrowser(service.app, freshIp());
     const { page } = await toSupplierSignIn(browser, person, { vtr: '["P9.Cp.Cd"]', scope: 'openid' });
     expectRedirect(page, '/sign-in/prove-identity');
     const offer = await browser.get('/sign-in/prove-identity');
+    expect(offer.body).toContain('href="/prove-identity/gp-details"');
     expect(offer.body).toContain('Proving who you are with photo ID is not available in this service yet');
     expect(offer.body).not.toContain('href="/prove-identity/details"');
     expectRedirect(await browser.get('/prove-identity/details'), '/sign-in/prove-identity');

@@ -66,12 +66,16 @@ export const AUDIT_EVENTS = {
   // Details: { route, level } (e.g. { route: 'demographics', level: 'P5' }).
   IDENTITY_PROVED: 'P-IDENTITY-PROVED',
   // A demographics match that failed: details.reason is no-match, ambiguous or different-record
-  // (the person is told the same words for each).
+  // (the person is told the same words for each). GP online services details (details.route
+  // 'gp-online-services'): details.reason is not-verified, locked, no-match or different-record.
   PROOFING_MATCH_FAILED: 'P-MATCH-FAILED',
   // The details matched a person who has died: a fraud signal. The person sees the no-match words.
   PROOFING_DECEASED_MATCH: 'P-DECEASED-MATCH',
   // The details matched a record whose NHS number another account holds; details.ownerAccountId.
   PROOFING_NHS_NUMBER_IN_USE: 'P-NHS-NUMBER-IN-USE',
+  // GP online services details that already proved another account (each set proves one only): a
+  // fraud signal; details.ownerAccountId. Nothing was bound.
+  PROOFING_GP_LINKAGE_IN_USE: 'P-GP-LINKAGE-IN-USE',
   // Too many proving attempts for the account or from the address: refused.
   PROOFING_LIMITED: 'P-PROOFING-LIMITED',
   // PDS could not be asked while proving: nothing decided, nothing counted.

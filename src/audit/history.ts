@@ -79,13 +79,17 @@ const DESCRIPTIONS: Partial<Record<string, Describe>> = {
   [AUDIT_EVENTS.IDENTITY_PROVED]: (r) =>
     r.details.route === 'demographics'
       ? 'You proved who you are by matching your details to your NHS record'
-      : 'You proved who you are',
+      : r.details.route === 'gp-online-services'
+        ? 'You proved who you are with the details your GP surgery gave you for its online services'
+        : 'You proved who you are',
   [AUDIT_EVENTS.PROOFING_MATCH_FAILED]: () =>
     'Someone tried to prove who you are, but we could not confirm the details they entered',
   [AUDIT_EVENTS.PROOFING_DECEASED_MATCH]: () =>
     'Someone tried to prove who you are, but we could not confirm the details they entered',
   [AUDIT_EVENTS.PROOFING_NHS_NUMBER_IN_USE]: () =>
     'Someone tried to prove who you are with details that another NHS login already uses',
+  [AUDIT_EVENTS.PROOFING_GP_LINKAGE_IN_USE]: () =>
+    'Someone tried to prove who you are with GP online services details that another NHS login already uses',
   [AUDIT_EVENTS.PROOFING_LIMITED]: () =>
     'Proving who you are was paused for a while because of too many tries',
   [AUDIT_EVENTS.PROOFING_LEVEL_SUSPENDED]: () =>

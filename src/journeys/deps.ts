@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/log.js';
 import type { Notifier } from '../adapters/notify/port.js';
 import type { RateLimits } from '../adapters/rate-limits.js';
+import type { GpSystem } from '../adapters/gp-system/index.js';
 import type { Demographics } from '../adapters/pds/index.js';
 import type { PasswordPolicy } from '../domain/password-policy.js';
 import type { Db } from '../store/db.js';
@@ -22,6 +23,8 @@ export interface JourneyDeps {
   passwords: PasswordPolicy;
   /** The national demographics record (PDS). */
   demographics: Demographics;
+  /** The GP clinical systems (IM1): GP online services details. */
+  gpSystem: GpSystem;
   codes: CodeService;
   journeys: JourneyStore;
   /** The provider of the moment (it is rebuilt when signing keys rotate). */

@@ -37,6 +37,9 @@ export function personFromAccount(
     given_name: a.given_name ?? undefined,
     birthdate: a.birthdate ?? undefined,
     gp_ods_code: a.gp_ods_code ?? undefined,
+    // Set only by proving with GP online services details (the key sealed at rest).
+    gp_user_id: a.gp_user_id ?? undefined,
+    gp_linkage_key: a.gp_linkage_key ? sealer.open(a.gp_linkage_key) : undefined,
     client_user_metadata: clientUserMetadata,
   };
 }

@@ -153,12 +153,26 @@ export interface NationalRecordBinding {
   gpOdsCode: string | null;
   /** The account's mobile number is the one the record holds. */
   phoneMatched: boolean;
+  /**
+   * GP online services details that proved this record (P9 route 2), to
+   * store for the gp_integration_credentials claim. Each set proves one
+   * account only: another account holding the fingerprint refuses the bind.
+   */
+  gpLinkage?: {
+    userId: string;
+    /** The Linkage Key, sealed. */
+    sealedLinkageKey: string;
+    /** Keyed hash of the three details (unique). */
+    fingerprint: string;
+  };
 }
 
 export type BindOutcome =
   | { ok: true; level: ProofingLevel; restored: boolean; attemptId: string }
   /** Another account holds this record's NHS number: nothing was changed. */
   | { ok: false; reason: 'nhs-number-in-use'; ownerId: string }
+  /** These GP online services details already proved another account: nothing was changed. */
+  | { ok: false; reason: 'linkage-in-use'; ownerId: string }
   /** This account is bound to a different national record: nothing was changed. */
   | { ok: false; reason: 'different-record' }
   | { ok: false; reason: 'no-account' };
@@ -190,6 +204,15 @@ export async function bindNationalRecord(
         .executeTakeFirst();
       if (!me) return { ok: false, reason: 'no-account' };
       const sameRecord = me.nhs_number_hash !== null && hashes.includes(me.nhs_number_hash);
+      if (binding.gpLinkage) {
+        const holder = await trx
+          .selectFrom('accounts')
+          .select('id')
+          .where('gp_linkage_fingerprint', '=', binding.gpLinkage.fingerprint)
+          .where('id', '!=', accountId)
+          .executeTakeFirst();
+        if (holder) return { ok: false, reason: 'linkage-in-use', ownerId: holder.id };
+      }
       if (me.nhs_number_hash !== null && !sameRecord) return { ok: false, reason: 'different-record' };
       const owner = await trx
         .selectFrom('accounts')
@@ -212,6 +235,13 @@ export async function bindNationalRecord(
           birthdate: binding.birthdate,
           gp_ods_code: binding.gpOdsCode,
           phone_number_pds_matched: binding.phoneMatched,
+          ...(binding.gpLinkage
+            ? {
+                gp_user_id: binding.gpLinkage.userId,
+                gp_linkage_key: binding.gpLinkage.sealedLinkageKey,
+                gp_linkage_fingerprint: binding.gpLinkage.fingerprint,
+              }
+            : {}),
           proofing_level: level,
           proofing_suspended_at: null,
           proofing_suspended_reason: null,
@@ -235,8 +265,17 @@ export async function bindNationalRecord(
       return { ok: true, level, restored, attemptId };
     });
   } catch (e) {
-    // Two accounts racing for one number: the unique index decided.
+    // Two accounts racing for one number (or one set of GP details): the unique index decided.
     if (typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '23505') {
+      if (binding.gpLinkage) {
+        const holder = await db
+          .selectFrom('accounts')
+          .select('id')
+          .where('gp_linkage_fingerprint', '=', binding.gpLinkage.fingerprint)
+          .where('id', '!=', accountId)
+          .executeTakeFirst();
+        if (holder) return { ok: false, reason: 'linkage-in-use', ownerId: holder.id };
+      }
       const owner = await db
         .selectFrom('accounts')
         .select('id')

@@ -11,6 +11,7 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-staff.js';
 import * as m0003 from './migrations/0003-support-and-audit.js';
 import * as m0004 from './migrations/0004-proving-identity.js';
+import * as m0005 from './migrations/0005-gp-linkage.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0002-staff': m0002,
   '0003-support-and-audit': m0003,
   '0004-proving-identity': m0004,
+  '0005-gp-linkage': m0005,
 };
 
 export type Db = Kysely<Database>;

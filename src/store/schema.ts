@@ -23,6 +23,12 @@ export interface AccountsTable {
   given_name: ColumnType<string | null, string | null | undefined, string | null>;
   birthdate: ColumnType<string | null, string | null | undefined, string | null>;
   gp_ods_code: ColumnType<string | null, string | null | undefined, string | null>;
+  /** GP online services Account ID (gp_integration_credentials.gp_user_id), set by proving with GP details. */
+  gp_user_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The Linkage Key, sealed (a secret: it opens the person's GP record). */
+  gp_linkage_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Keyed hash of the three details; unique: each set of details proves one account only. */
+  gp_linkage_fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
   phone_number_pds_matched: Generated<boolean>;
   /** Set for seeded test people; never for real registrations. */
   test_person: Generated<boolean>;
@@ -57,7 +63,7 @@ export interface AccountsTable {
 export type SuspensionReason = 'superseded' | 'deceased' | 'not-found' | 'details-changed';
 
 /** How a person proved (or tried to prove) who they are. */
-export type ProofingRoute = 'demographics';
+export type ProofingRoute = 'demographics' | 'gp-online-services';
 
 /**
  * One proofing decision and its evidence, whatever the route. Evidence is the
@@ -67,7 +73,10 @@ export interface ProofingAttemptsTable {
   id: string;
   account_id: string;
   route: ProofingRoute;
-  /** matched | no-match | ambiguous | deceased | nhs-number-in-use | different-record */
+  /**
+   * matched | no-match | ambiguous | deceased | nhs-number-in-use | different-record;
+   * GP details also: not-verified | locked | linkage-in-use
+   */
   outcome: string;
   /** The level this decision gave, when it gave one. */
   level_given: ColumnType<'P5' | 'P9' | null, 'P5' | 'P9' | null | undefined, 'P5' | 'P9' | null>;

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
 import type { LimitOverrides } from '../../src/adapters/rate-limits.js';
+import type { GpSystem } from '../../src/adapters/gp-system/index.js';
 import type { Demographics } from '../../src/adapters/pds/index.js';
 
 export async function freePort(): Promise<number> {
@@ -32,6 +33,8 @@ export async function startTestService(
     rateLimits?: LimitOverrides;
     /** A demographics service of the test's own (see test/support/demographics.ts). */
     demographics?: Demographics;
+    /** A GP system of the test's own (one that is down, say). */
+    gpSystem?: GpSystem;
   } = {},
 ): Promise<TestService> {
   const port = options.listen ? await freePort() : 3000;
@@ -50,6 +53,7 @@ export async function startTestService(
     schema: options.schema,
     rateLimits: options.rateLimits,
     ...(options.demographics ? { demographics: options.demographics } : {}),
+    ...(options.gpSystem ? { gpSystem: options.gpSystem } : {}),
   });
   if (options.listen) await runtime.app.listen({ host: '127.0.0.1', port });
   return { ...runtime, url: config.issuer };

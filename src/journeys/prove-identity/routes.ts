@@ -1,4 +1,5 @@
-// Proving who you are. Today one route, to P5: the person's NHS number (if
+// Proving who you are. To P9 with GP online services details (gp-details.ts),
+// and to P5 here: the person's NHS number (if
 // they know it), name, date of birth and postcode matched to exactly one
 // national demographics (PDS) record, which binds that NHS number to the
 // account. It works from the account pages (signed in) and inline in a
@@ -9,6 +10,7 @@
 //
 //   /prove-identity           from the account: the routes, and where the person is
 //   /prove-identity/details   the form, and the match
+//   /prove-identity/gp-details  P9 with GP online services details (./gp-details.ts)
 //   /prove-identity/done      proved: back to the account, or on to the supplier
 //
 // Outcomes of a match: exactly one living person's record whose NHS number no
@@ -39,6 +41,8 @@ import {
   recordProofingAttempt,
   type Account,
 } from '../../store/accounts.js';
+import { scoreDemographicMatch } from '../../domain/gpg45-routes.js';
+import type { ProofingRoute } from '../../store/schema.js';
 import { csrfProtect } from '../../web/security.js';
 import { signedInAccount } from '../account/routes.js';
 import {
@@ -52,13 +56,14 @@ import {
 import type { JourneyDeps } from '../deps.js';
 import { typed } from '../form-fields.js';
 import type { Journey } from '../state.js';
+import { gpg45Evidence, registerGpDetailsRoutes } from './gp-details.js';
 import { DETAILS_FIELDS, parseDetails, type DatePart, type Details } from './validation.js';
 
 const ROUTE = 'demographics';
 /** Journey-state key: proved in this journey (for the done page). */
 const PROVED_KEY = 'proved';
 
-interface Proving {
+export interface Proving {
   journey: Journey;
   account: Account;
   /** Present when a supplier's sign-in is waiting; `level` is what it still needs, if anything. */
@@ -66,7 +71,7 @@ interface Proving {
 }
 
 /** How long to wait, in words. */
-function waitText(seconds: number): string {
+export function waitText(seconds: number): string {
   const minutes = Math.max(1, Math.ceil(seconds / 60));
   if (minutes < 60) return minutes === 1 ? '1 minute' : `${minutes} minutes`;
   const hours = Math.ceil(minutes / 60);
@@ -177,13 +182,19 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
       : Math.max(byAccount.retryAfterSeconds, byIp.retryAfterSeconds);
   }
 
-  async function tooMany(request: FastifyRequest, reply: FastifyReply, p: Proving, seconds: number) {
+  async function tooMany(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    p: Proving,
+    seconds: number,
+    route: ProofingRoute = ROUTE,
+  ) {
     await deps.audit.record({
       code: AUDIT_EVENTS.PROOFING_LIMITED,
       accountId: p.account.id,
       clientId: p.journey.state.interaction?.clientId,
       ip: request.ip,
-      details: { route: ROUTE },
+      details: { route },
     });
     return page(reply, p, 'prove-identity/too-many.njk', { wait: waitText(seconds) }, 429);
   }
@@ -262,11 +273,18 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
       evidence: Record<string, unknown>,
       audit: Record<string, unknown> = {},
     ): Promise<void> => {
+      const pds =
+        reason === 'no-match' || reason === 'ambiguous' || reason === 'deceased' ? reason : 'matched';
       await recordProofingAttempt(deps.db, {
         accountId: account.id,
         route: ROUTE,
         outcome: reason,
-        evidence: { searchedBy, nhsNumberGiven: Boolean(details.nhsNumber), ...evidence },
+        evidence: {
+          searchedBy,
+          nhsNumberGiven: Boolean(details.nhsNumber),
+          ...evidence,
+          gpg45: gpg45Evidence(scoreDemographicMatch({ pds })),
+        },
       });
       await deps.limits.hit('proofingAttemptsPerAccount', account.id);
       await deps.limits.hit('proofingAttemptsPerIp', request.ip);
@@ -339,6 +357,7 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
           ...(match.value.supersededNhsNumber
             ? { supersededNhsNumberHash: deps.sealer.lookupHash(match.value.supersededNhsNumber) }
             : {}),
+          gpg45: gpg45Evidence(scoreDemographicMatch({ pds: 'matched' })),
         },
       },
     );
@@ -429,6 +448,20 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
         return reply.redirect('/prove-identity/done', 303);
       }
     }
+  });
+
+  // GP online services details (P9): ./gp-details.ts.
+  registerGpDetailsRoutes(app, deps, {
+    proving,
+    elsewhere,
+    page,
+    startOf,
+    blockedFor,
+    tooMany,
+    notify,
+    waitText,
+    recordNumbers,
+    provedKey: PROVED_KEY,
   });
 
   // Proved.

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkBirthDate, DETAILS_MESSAGES as M, parseDetails } from './validation.js';
+import {
+  checkBirthDate,
+  DETAILS_MESSAGES as M,
+  GP_DETAILS_MESSAGES as G,
+  parseDetails,
+  parseGpDetails,
+} from './validation.js';
 
 const TODAY = new Date('2025-06-01T12:00:00Z');
 const date = (day: string, month: string, year: string) => checkBirthDate({ day, month, year }, TODAY);
@@ -86,5 +92,55 @@ describe('parseDetails', () => {
     });
     expect(r.dateParts).toEqual(['month', 'year']);
     expect(parseDetails(undefined, TODAY)).toMatchObject({ ok: false });
+  });
+});
+
+describe('parseGpDetails', () => {
+  const good = {
+    accountId: '1000 0000 26',
+    linkageKey: ' Xk9Dq 2PvS7Lm3 ',
+    odsCode: 'b82046',
+    familyName: ' Okafor ',
+    day: '2',
+    month: '11',
+    year: '1959',
+  };
+
+  it('tidies the details as printed: spaces removed, the practice code upper case, the key as typed', () => {
+    expect(parseGpDetails(good, TODAY)).toEqual({
+      ok: true,
+      value: {
+        accountId: '1000000026',
+        linkageKey: 'Xk9Dq2PvS7Lm3',
+        odsCode: 'B82046',
+        familyName: 'Okafor',
+        birthDate: '1959-11-02',
+      },
+    });
+  });
+
+  it('lists every problem at once, in the form’s order', () => {
+    const r = parseGpDetails({}, TODAY);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toEqual({
+      accountId: G.accountIdEmpty,
+      linkageKey: G.linkageKeyEmpty,
+      odsCode: G.odsCodeEmpty,
+      familyName: M.familyNameEmpty,
+      birthdate: M.birthDateEmpty,
+    });
+    expect(r.dateParts).toEqual(['day', 'month', 'year']);
+  });
+
+  it('refuses characters no letter from a GP surgery has', () => {
+    const r = parseGpDetails({ ...good, accountId: '12-34', linkageKey: 'abc$defg', odsCode: 'B8!' }, TODAY);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toEqual({
+      accountId: G.accountIdInvalid,
+      linkageKey: G.linkageKeyInvalid,
+      odsCode: G.odsCodeInvalid,
+    });
   });
 });

@@ -63,7 +63,7 @@ const nhsNumberField = text.transform((value, ctx): string | undefined => {
   return nhsNumber;
 });
 
-const nameField = (empty: string, long: string, invalid: string) =>
+export const nameField = (empty: string, long: string, invalid: string) =>
   text.transform((value, ctx) => {
     const trimmed = value.trim();
     const message =
@@ -198,4 +198,81 @@ export function parseDetails(body: unknown, today: Date = new Date()): DetailsRe
       claim: claim.value,
     },
   };
+}
+
+// ---------------------------------------------------------------------------
+// GP online services details (P9 route 2): the three details on the letter
+// from the GP surgery, and the surname and date of birth the GP system
+// checks them with (as IM1 linking does).
+
+export const GP_DETAILS_FIELDS = [
+  'accountId',
+  'linkageKey',
+  'odsCode',
+  'familyName',
+  'day',
+  'month',
+  'year',
+] as const;
+
+export const GP_DETAILS_MESSAGES = {
+  accountIdEmpty: 'Enter your Account ID',
+  accountIdInvalid: 'Enter the Account ID as it is on your letter from your GP surgery',
+  linkageKeyEmpty: 'Enter your Linkage Key',
+  linkageKeyInvalid: 'Enter the Linkage Key as it is on your letter from your GP surgery',
+  odsCodeEmpty: 'Enter your GP surgery’s practice code (ODS code)',
+  odsCodeInvalid: 'Enter the practice code (ODS code) as it is on your letter, like A12345',
+} as const;
+
+const G = GP_DETAILS_MESSAGES;
+
+/** Letters and digits, as printed (spaces people copy in groups are removed). */
+const letterField = (empty: string, invalid: string, pattern: RegExp, upper = false) =>
+  text.transform((value, ctx) => {
+    const compact = value.replace(/\s+/gu, '');
+    const tidy = upper ? compact.toUpperCase() : compact;
+    const message = compact === '' ? empty : !pattern.test(tidy) ? invalid : undefined;
+    if (message) {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return tidy;
+  });
+
+export const gpDetailsForm = z.object({
+  accountId: letterField(G.accountIdEmpty, G.accountIdInvalid, /^[A-Za-z0-9]{1,30}$/),
+  // Case matters in a Linkage Key: kept as typed.
+  linkageKey: letterField(G.linkageKeyEmpty, G.linkageKeyInvalid, /^[A-Za-z0-9]{4,40}$/),
+  odsCode: letterField(G.odsCodeEmpty, G.odsCodeInvalid, /^[A-Z0-9]{3,10}$/, true),
+  familyName: nameField(M.familyNameEmpty, M.familyNameLong, M.familyNameInvalid),
+});
+
+export interface GpDetails {
+  accountId: string;
+  linkageKey: string;
+  /** Upper case. */
+  odsCode: string;
+  /** As typed, trimmed. */
+  familyName: string;
+  /** YYYY-MM-DD. */
+  birthDate: string;
+}
+
+export type GpDetailsResult =
+  { ok: true; value: GpDetails } | { ok: false; errors: Record<string, string>; dateParts: DatePart[] };
+
+/** Checks the whole GP details form at once, so every problem is listed together. */
+export function parseGpDetails(body: unknown, today: Date = new Date()): GpDetailsResult {
+  const fields = gpDetailsForm.safeParse(body ?? {});
+  const date = birthDateForm.safeParse(body ?? {});
+  const birth = date.success ? checkBirthDate(date.data, today) : undefined;
+  const found = fields.success ? {} : fieldErrors(fields.error);
+  const errors: Record<string, string> = {};
+  for (const field of ['accountId', 'linkageKey', 'odsCode', 'familyName'] as const) {
+    if (found[field]) errors[field] = found[field];
+  }
+  if (!birth?.ok) errors.birthdate = birth?.message ?? M.birthDateEmpty;
+  const dateParts = birth && !birth.ok ? birth.parts : [];
+  if (!fields.success || !birth?.ok) return { ok: false, errors, dateParts };
+  return { ok: true, value: { ...fields.data, birthDate: birth.value } };
 }
