@@ -43,6 +43,12 @@ async function main(): Promise<void> {
           ...TEST_PEOPLE.map(
             (p) => `  ${p.level}  ${p.email}  ${p.nhsNumber ? `NHS number ${p.nhsNumber}` : ''}`,
           ),
+          '',
+          'Prove who you are (from the account page, or when the demo app asks for P5 or P9):',
+          '  P5: your details matched to the synthetic national record (fixtures/pds)',
+          '  P9: GP online services details; list some with: npm run cli -- gp-linkages',
+          '',
+          `Back office: ${config.issuer}/backoffice  (first operator: stop the service, then npm run cli -- staff create-operator --email ... --name ...)`,
         ]
       : []),
     '',
