@@ -243,6 +243,18 @@ describe('roles', () => {
     });
     if (!target.ok) throw new Error('invite failed');
     const p9 = await findAccountByEmail(db(), 'p9.patient@example.com');
+    // An open item in the ID checker queue, about the seeded P9 patient.
+    const checkId = 'role-table-check';
+    await db()
+      .insertInto('id_checks')
+      .values({
+        id: checkId,
+        account_id: p9!.id,
+        kind: 'fraud-signal',
+        signal: 'too-many-attempts',
+        summary: '{}',
+      })
+      .execute();
     // Every route parameter stands for something that exists, so an allowed
     // role gets the page (200) or the form's answer to an empty body (400).
     const PARAMS: Record<string, string> = {
@@ -250,6 +262,7 @@ describe('roles', () => {
       token: 'x'.repeat(43),
       clientId: DEMO_CLIENT_ID,
       accountId: p9!.id,
+      checkId,
     };
     const url = (u: string) =>
       u.replace(/:([A-Za-z]+)/g, (_, name: string) => {
@@ -270,7 +283,9 @@ describe('roles', () => {
     expect((await patient.get('/account')).status).toBe(200);
 
     const members = new Map<StaffRole, TestBrowser>();
-    for (const role of ROLES) members.set(role, (await staffMember(role)).browser);
+    // The ID checker works at the operator (X26), so sees the P9 patient's item wherever they are registered.
+    for (const role of ROLES)
+      members.set(role, (await staffMember(role, role === 'id-checker' ? 'X26' : undefined)).browser);
 
     const guarded = BACKOFFICE_ROUTES.filter((r) => r.roles !== 'anyone');
     // Sign-out last: it ends the session the other routes need.

@@ -87,6 +87,10 @@ export const AUDIT_EVENTS = {
   PROOFING_RECHECK_UNAVAILABLE: 'P-RECHECK-UNAVAILABLE',
   // PDS does not know the account's NHS number (never issued, or invalidated): level kept, for support to look into.
   PROOFING_RECHECK_NOT_FOUND: 'P-RECHECK-NOT-FOUND',
+  // The ID checker queue: a checker opened an item (details.staffId, checkId, signal), or decided it
+  // (details.staffId, checkId, signal, status, reason, and accountLocked when the decision locked the account).
+  ID_CHECK_VIEWED: 'B-ID-CHECK-VIEWED',
+  ID_CHECK_DECIDED: 'B-ID-CHECK-DECIDED',
   AUDIT_SEARCHED: 'B-AUDIT-SEARCHED',
   AUDIT_EXPORTED: 'B-AUDIT-EXPORTED',
 } as const;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { registerAuditRoutes } from './audit/routes.js';
+import { registerIdCheckRoutes } from './id-checks/routes.js';
 import { createKit, type BackofficeDeps } from './kit.js';
 import { registerStaffRoutes } from './staff/routes.js';
 import { registerSupplierRoutes } from './suppliers/routes.js';
@@ -27,5 +28,6 @@ export function registerBackofficeRoutes(app: FastifyInstance, deps: BackofficeD
   registerSupplierRoutes(kit);
   registerSupportRoutes(kit);
   registerAuditRoutes(kit);
+  registerIdCheckRoutes(kit);
   kit.assertAllRegistered();
 }

@@ -12,6 +12,7 @@ import * as m0002 from './migrations/0002-staff.js';
 import * as m0003 from './migrations/0003-support-and-audit.js';
 import * as m0004 from './migrations/0004-proving-identity.js';
 import * as m0005 from './migrations/0005-gp-linkage.js';
+import * as m0006 from './migrations/0006-id-check-queue.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0003-support-and-audit': m0003,
   '0004-proving-identity': m0004,
   '0005-gp-linkage': m0005,
+  '0006-id-check-queue': m0006,
 };
 
 export type Db = Kysely<Database>;

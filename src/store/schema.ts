@@ -84,6 +84,28 @@ export interface ProofingAttemptsTable {
   created_at: Generated<Date>;
 }
 
+/** What the ID checker queue holds: fraud signals now, photo ID referrals later. */
+export type IdCheckKind = 'fraud-signal' | 'photo-id';
+export type IdCheckSignal =
+  'deceased-match' | 'gp-linkage-in-use' | 'nhs-number-in-use' | 'too-many-attempts';
+export type IdCheckStatus = 'open' | 'approved' | 'rejected' | 'dismissed';
+
+/** One item for an ID checker to review (0006). The summary never holds NHS numbers or linkage keys. */
+export interface IdChecksTable {
+  id: string;
+  proofing_attempt_id: string | null;
+  account_id: string;
+  kind: IdCheckKind;
+  signal: IdCheckSignal | null;
+  summary: ColumnType<Record<string, unknown>, string, string>;
+  status: ColumnType<IdCheckStatus, IdCheckStatus | undefined, IdCheckStatus>;
+  decided_by: string | null;
+  decided_at: Date | null;
+  decision_reason: string | null;
+  note: string | null;
+  created_at: Generated<Date>;
+}
+
 export interface SuppliersTable {
   client_id: string;
   name: string;
@@ -284,6 +306,7 @@ export interface Database {
   staff_passkeys: StaffPasskeysTable;
   staff_challenges: StaffChallengesTable;
   proofing_attempts: ProofingAttemptsTable;
+  id_checks: IdChecksTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -292,3 +315,4 @@ export type AccountUpdate = Updateable<AccountsTable>;
 export type Supplier = Selectable<SuppliersTable>;
 export type StaffMember = Selectable<StaffMembersTable>;
 export type ProofingAttempt = Selectable<ProofingAttemptsTable>;
+export type IdCheck = Selectable<IdChecksTable>;

@@ -39,7 +39,8 @@ import {
   recordProofingAttempt,
   type Account,
 } from '../../store/accounts.js';
-import type { ProofingRoute } from '../../store/schema.js';
+import { flagFraudSignal } from '../../store/id-checks.js';
+import type { IdCheckSignal, ProofingRoute } from '../../store/schema.js';
 import { csrfProtect } from '../../web/security.js';
 import type { JourneyDeps } from '../deps.js';
 import { typed } from '../form-fields.js';
@@ -126,6 +127,13 @@ type FailureReason =
   | 'nhs-number-in-use'
   | 'linkage-in-use';
 
+/** The outcomes an ID checker reviews (the ID checker queue, store/id-checks.ts). */
+const FRAUD_SIGNALS: Partial<Record<FailureReason, IdCheckSignal>> = {
+  deceased: 'deceased-match',
+  'linkage-in-use': 'gp-linkage-in-use',
+  'nhs-number-in-use': 'nhs-number-in-use',
+};
+
 export function registerGpDetailsRoutes(app: FastifyInstance, deps: JourneyDeps, kit: ProvingKit): void {
   /** Below P9 (or suspended), from the account or for a supplier waiting for P9. */
   const mayProveP9 = (p: Proving): boolean =>
@@ -192,11 +200,12 @@ export function registerGpDetailsRoutes(app: FastifyInstance, deps: JourneyDeps,
       evidence: Record<string, unknown> = {},
       audit: Record<string, unknown> = {},
     ): Promise<void> => {
-      await recordProofingAttempt(deps.db, {
+      const gpg45 = gpg45Evidence(scoreGpOnlineServices(facts));
+      const attemptId = await recordProofingAttempt(deps.db, {
         accountId: account.id,
         route: ROUTE,
         outcome: reason,
-        evidence: { ...practice, ...evidence, gpg45: gpg45Evidence(scoreGpOnlineServices(facts)) },
+        evidence: { ...practice, ...evidence, gpg45 },
       });
       await deps.limits.hit('proofingAttemptsPerAccount', account.id);
       await deps.limits.hit('proofingAttemptsPerIp', request.ip);
@@ -220,6 +229,20 @@ export function registerGpDetailsRoutes(app: FastifyInstance, deps: JourneyDeps,
           ...audit,
         },
       });
+      const signal = FRAUD_SIGNALS[reason];
+      if (signal)
+        await flagFraudSignal(deps.db, {
+          accountId: account.id,
+          signal,
+          proofingAttemptId: attemptId,
+          summary: {
+            route: ROUTE,
+            outcome: reason,
+            ...practice,
+            gpg45,
+            otherAccountId: audit.ownerAccountId,
+          },
+        });
     };
 
     let verified: VerifyLinkageResult;

@@ -42,6 +42,7 @@ import {
   type Account,
 } from '../../store/accounts.js';
 import { scoreDemographicMatch } from '../../domain/gpg45-routes.js';
+import { flagFraudSignal } from '../../store/id-checks.js';
 import type { ProofingRoute } from '../../store/schema.js';
 import { csrfProtect } from '../../web/security.js';
 import { signedInAccount } from '../account/routes.js';
@@ -196,6 +197,11 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
       ip: request.ip,
       details: { route },
     });
+    await flagFraudSignal(deps.db, {
+      accountId: p.account.id,
+      signal: 'too-many-attempts',
+      summary: { route },
+    });
     return page(reply, p, 'prove-identity/too-many.njk', { wait: waitText(seconds) }, 429);
   }
 
@@ -275,16 +281,12 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
     ): Promise<void> => {
       const pds =
         reason === 'no-match' || reason === 'ambiguous' || reason === 'deceased' ? reason : 'matched';
-      await recordProofingAttempt(deps.db, {
+      const gpg45 = gpg45Evidence(scoreDemographicMatch({ pds }));
+      const attemptId = await recordProofingAttempt(deps.db, {
         accountId: account.id,
         route: ROUTE,
         outcome: reason,
-        evidence: {
-          searchedBy,
-          nhsNumberGiven: Boolean(details.nhsNumber),
-          ...evidence,
-          gpg45: gpg45Evidence(scoreDemographicMatch({ pds })),
-        },
+        evidence: { searchedBy, nhsNumberGiven: Boolean(details.nhsNumber), ...evidence, gpg45 },
       });
       await deps.limits.hit('proofingAttemptsPerAccount', account.id);
       await deps.limits.hit('proofingAttemptsPerIp', request.ip);
@@ -307,6 +309,13 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
           ...audit,
         },
       });
+      if (reason === 'deceased' || reason === 'nhs-number-in-use')
+        await flagFraudSignal(deps.db, {
+          accountId: account.id,
+          signal: reason === 'deceased' ? 'deceased-match' : 'nhs-number-in-use',
+          proofingAttemptId: attemptId,
+          summary: { route: ROUTE, outcome: reason, searchedBy, gpg45, otherAccountId: audit.ownerAccountId },
+        });
     };
 
     const found = await candidates(details);
