@@ -12,7 +12,7 @@ import { AUDIT_EVENTS } from '../src/audit/events.js';
 import { findAccountById, updateAccount, type Account } from '../src/store/accounts.js';
 import { flagFraudSignal } from '../src/store/id-checks.js';
 import { TestBrowser, type Page } from './support/browser.js';
-import { testDemographics } from './support/demographics.js';
+import { NHS_NUMBER_IN_CLEAR, testDemographics } from './support/demographics.js';
 import { newPerson, signInToAccount } from './support/people.js';
 import { startTestService, type TestService } from './support/service.js';
 import { expectRedirect, staffHelpers } from './support/staff.js';
@@ -40,7 +40,6 @@ afterAll(async () => {
 
 let addresses = 0;
 const freshIp = () => `198.51.100.${++addresses}`;
-const TEN_DIGITS = /\d{10}|\d{3} \d{3} \d{4}/;
 
 async function signedInPerson(tag: string): Promise<{ person: Account; browser: TestBrowser }> {
   const person = await newPerson(db(), tag);
@@ -124,7 +123,7 @@ describe('fraud signals are flagged to the queue', () => {
     expect(checks[0]!.proofing_attempt_id).toEqual(expect.any(String));
     expect(checks[0]!.summary).toMatchObject({ route: 'demographics', outcome: 'deceased' });
     expect(checks[0]!.summary.gpg45).toMatchObject({ explanation: expect.any(Array) });
-    expect(JSON.stringify(checks[0]!.summary)).not.toMatch(TEN_DIGITS);
+    expect(JSON.stringify(checks[0]!.summary)).not.toMatch(NHS_NUMBER_IN_CLEAR);
     expect(JSON.stringify(checks[0]!.summary)).not.toMatch(/Hash/);
     deceased = { person, checkId: checks[0]!.id };
   });
@@ -145,7 +144,7 @@ describe('fraud signals are flagged to the queue', () => {
     });
     const summary = JSON.stringify(checks[0]!.summary);
     expect(summary).not.toContain(DAVID.linkageKey);
-    expect(summary).not.toMatch(TEN_DIGITS);
+    expect(summary).not.toMatch(NHS_NUMBER_IN_CLEAR);
     linkage = { person: second.person, owner: first.person, checkId: checks[0]!.id };
   });
 
@@ -178,7 +177,7 @@ describe('an ID checker reviews the queue', () => {
     expect(second).toBeGreaterThan(first);
     expect(list.body).toContain('Details matched a person who has died');
     expect(list.body).toContain('GP online services details already used by another account');
-    expect(list.body).not.toMatch(TEN_DIGITS);
+    expect(list.body).not.toMatch(NHS_NUMBER_IN_CLEAR);
 
     const item = await checker.browser.get(`/backoffice/id-checks/${linkage.checkId}`);
     expect(item.status).toBe(200);
@@ -187,7 +186,7 @@ describe('an ID checker reviews the queue', () => {
     expect(item.body).toContain('GPG45 decision');
     expect(item.body).toContain('Record decision');
     expect(item.body).not.toContain(DAVID.linkageKey);
-    expect(item.body).not.toMatch(TEN_DIGITS);
+    expect(item.body).not.toMatch(NHS_NUMBER_IN_CLEAR);
     const viewed = await events(AUDIT_EVENTS.ID_CHECK_VIEWED, linkage.person.id);
     expect(viewed).toHaveLength(1);
     expect(viewed[0]!.details).toMatchObject({ staffId: checker.id, checkId: linkage.checkId });

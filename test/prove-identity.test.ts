@@ -22,7 +22,7 @@ import {
   type Account,
 } from '../src/store/accounts.js';
 import { TestBrowser, type Page } from './support/browser.js';
-import { testDemographics } from './support/demographics.js';
+import { NHS_NUMBER_IN_CLEAR, testDemographics } from './support/demographics.js';
 import { signInThroughSupplier } from './support/flow.js';
 import { newPerson, signInToAccount } from './support/people.js';
 import { startTestService, type TestService } from './support/service.js';
@@ -106,8 +106,6 @@ async function newestSubject(to: string): Promise<string | undefined> {
   const [message] = await readOutbox(db(), { recipient: to, limit: 1 });
   return message?.subject;
 }
-
-const TEN_DIGITS = /\d{10}|\d{3} \d{3} \d{4}/;
 
 /** An account bound to a national record as if proved earlier (names as stored then). */
 async function provedEarlier(
@@ -330,8 +328,8 @@ describe('proving to P5 from the account', () => {
       expect.arrayContaining(['birthDate', 'familyName', 'givenName', 'postcode']),
     );
     // Never an NHS number in clear in the evidence or the audit.
-    expect(JSON.stringify(evidence!.evidence)).not.toMatch(TEN_DIGITS);
-    expect(JSON.stringify(proved[0]!.details)).not.toMatch(TEN_DIGITS);
+    expect(JSON.stringify(evidence!.evidence)).not.toMatch(NHS_NUMBER_IN_CLEAR);
+    expect(JSON.stringify(proved[0]!.details)).not.toMatch(NHS_NUMBER_IN_CLEAR);
 
     // The account says so, offers nothing more at P5, and does not show the number.
     const account = await browser.get('/account');
@@ -487,11 +485,11 @@ describe('when the details do not prove who the person is', () => {
       expect(audited, reason).toHaveLength(1);
       expect(audited[0]!.details).toMatchObject({ route: 'demographics', reason });
       if (reason === 'deceased') expect(audited[0]!.details).toMatchObject({ fraudSignal: true });
-      expect(JSON.stringify(audited[0]!.details)).not.toMatch(TEN_DIGITS);
+      expect(JSON.stringify(audited[0]!.details)).not.toMatch(NHS_NUMBER_IN_CLEAR);
       expect(await events(AUDIT_EVENTS.IDENTITY_PROVED, person.id)).toHaveLength(0);
       const [attempt] = await listProofingAttempts(db(), person.id);
       expect(attempt).toMatchObject({ outcome: reason, level_given: null });
-      expect(JSON.stringify(attempt!.evidence)).not.toMatch(TEN_DIGITS);
+      expect(JSON.stringify(attempt!.evidence)).not.toMatch(NHS_NUMBER_IN_CLEAR);
       const after = (await findAccountById(db(), person.id))!;
       expect(after.proofing_level).toBe('P0');
       expect(after.nhs_number).toBeNull();

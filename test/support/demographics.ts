@@ -8,6 +8,13 @@ import {
 } from '../../src/adapters/pds/index.js';
 import { err } from '../../src/domain/result.js';
 
+/**
+ * An NHS number in clear: ten digits standing alone (as a JSON value or in
+ * text), or written 3 3 4. Digits inside an id (a UUID's last group, a
+ * hash) are not one: those made the plain /\d{10}/ fail at random.
+ */
+export const NHS_NUMBER_IN_CLEAR = /(?<![\w-])\d{10}(?![\w-])|\d{3} \d{3} \d{4}/;
+
 export interface TestDemographics extends Demographics {
   /** While true, every call answers 'unavailable' (a timeout). */
   down: boolean;
