@@ -84,6 +84,14 @@ export function gpg45Evidence(score: RouteScore): Record<string, unknown> {
   };
 }
 
+/** What a proving form page is given: what was typed, what is wrong, or why it could not be checked. */
+export interface FormContext {
+  values?: Record<string, string>;
+  errors?: Record<string, string>;
+  dateParts?: DatePart[];
+  problem?: { title: string; body: string };
+}
+
 /** What the P5 routes share with this one (see routes.ts). */
 export interface ProvingKit {
   proving(request: FastifyRequest, reply: FastifyReply): Promise<Proving | 'ended' | 'sign-in'>;
@@ -93,6 +101,13 @@ export interface ProvingKit {
     p: Proving,
     template: string,
     context: Record<string, unknown>,
+    status?: number,
+  ): FastifyReply;
+  formPage(
+    reply: FastifyReply,
+    p: Proving,
+    template: string,
+    context: FormContext,
     status?: number,
   ): FastifyReply;
   startOf(p: Proving): string;
@@ -139,32 +154,8 @@ export function registerGpDetailsRoutes(app: FastifyInstance, deps: JourneyDeps,
   const mayProveP9 = (p: Proving): boolean =>
     p.account.proofing_level !== 'P9' && (!p.stepUp || p.stepUp.level === 'P9');
 
-  function formPage(
-    reply: FastifyReply,
-    p: Proving,
-    context: {
-      values?: Record<string, string>;
-      errors?: Record<string, string>;
-      dateParts?: DatePart[];
-      problem?: { title: string; body: string };
-    },
-    status = 200,
-  ): FastifyReply {
-    const dateParts = context.dateParts ?? [];
-    return kit.page(
-      reply,
-      p,
-      'prove-identity/gp-details.njk',
-      {
-        values: context.values ?? {},
-        errors: context.errors ?? {},
-        problem: context.problem,
-        dateError: Object.fromEntries(dateParts.map((part) => [part, true])),
-        errorHrefs: { birthdate: `#birthdate-${dateParts[0] ?? 'day'}` },
-      },
-      status,
-    );
-  }
+  const formPage = (reply: FastifyReply, p: Proving, context: FormContext, status = 200) =>
+    kit.formPage(reply, p, 'prove-identity/gp-details.njk', context, status);
 
   async function attempt(request: FastifyRequest, p: Proving, details: GpDetails): Promise<GpOutcome> {
     const { account } = p;

@@ -57,8 +57,8 @@ import {
 import type { JourneyDeps } from '../deps.js';
 import { typed } from '../form-fields.js';
 import type { Journey } from '../state.js';
-import { gpg45Evidence, registerGpDetailsRoutes } from './gp-details.js';
-import { DETAILS_FIELDS, parseDetails, type DatePart, type Details } from './validation.js';
+import { gpg45Evidence, registerGpDetailsRoutes, type FormContext } from './gp-details.js';
+import { DETAILS_FIELDS, parseDetails, type Details } from './validation.js';
 
 const ROUTE = 'demographics';
 /** Journey-state key: proved in this journey (for the done page). */
@@ -145,22 +145,19 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
     );
   }
 
-  function detailsPage(
+  /** A form page with a date of birth: values kept, errors linked to the first date part at fault. */
+  function formPage(
     reply: FastifyReply,
     p: Proving,
-    context: {
-      values?: Record<string, string>;
-      errors?: Record<string, string>;
-      dateParts?: DatePart[];
-      problem?: { title: string; body: string };
-    },
+    template: string,
+    context: FormContext,
     status = 200,
   ): FastifyReply {
     const dateParts = context.dateParts ?? [];
     return page(
       reply,
       p,
-      'prove-identity/details.njk',
+      template,
       {
         values: context.values ?? {},
         errors: context.errors ?? {},
@@ -171,6 +168,9 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
       status,
     );
   }
+
+  const detailsPage = (reply: FastifyReply, p: Proving, context: FormContext, status = 200) =>
+    formPage(reply, p, 'prove-identity/details.njk', context, status);
 
   /** Blocked by either limit: the seconds to wait. */
   async function blockedFor(request: FastifyRequest, account: Account): Promise<number> {
@@ -464,6 +464,7 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
     proving,
     elsewhere,
     page,
+    formPage,
     startOf,
     blockedFor,
     tooMany,
