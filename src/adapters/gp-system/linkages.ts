@@ -16,6 +16,7 @@ import {
 } from '../pds/synthetic.js';
 import { ACCOUNT_ID_LENGTH, LINKAGE_KEY_ALPHABET, LINKAGE_KEY_LENGTH } from './details.js';
 import type { GpPatient, LinkageDetails } from './port.js';
+import { parseNdjson } from '../ndjson.js';
 
 export const DEFAULT_GP_LINKAGES_FILE = new URL(
   '../../../fixtures/gp-system/linkages.ndjson',
@@ -61,14 +62,7 @@ export const NAMED_GP_LINKAGES: readonly (GpLinkageRecord & { readonly note: str
 
 /** Parses the NDJSON data file, failing loudly on a bad line: a broken file is a bug, not "not verified". */
 export function parseGpLinkages(text: string): GpLinkageRecord[] {
-  const records: GpLinkageRecord[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const parsed = gpLinkageRecordSchema.safeParse(JSON.parse(line));
-    if (!parsed.success) throw new Error(`GP linkages line ${i + 1}: ${parsed.error.message}`);
-    records.push(parsed.data);
-  });
-  return records;
+  return parseNdjson(text, gpLinkageRecordSchema, 'GP linkages');
 }
 
 export async function loadGpLinkages(

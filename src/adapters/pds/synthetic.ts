@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { generateTestNhsNumber, isValidNhsNumber } from '../../domain/nhs-number.js';
+import { parseNdjson } from '../ndjson.js';
 
 export const DEFAULT_SYNTHETIC_DATA_FILE = new URL(
   '../../../fixtures/pds/synthetic-patients.ndjson',
@@ -50,14 +51,7 @@ export type SyntheticAddress = z.infer<typeof syntheticAddress>;
 
 /** Parses the NDJSON data file, failing loudly on a bad line: a broken file is a bug, not "no match". */
 export function parseSyntheticPatients(text: string): SyntheticPatient[] {
-  const patients: SyntheticPatient[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const parsed = syntheticPatientSchema.safeParse(JSON.parse(line));
-    if (!parsed.success) throw new Error(`synthetic PDS line ${i + 1}: ${parsed.error.message}`);
-    patients.push(parsed.data);
-  });
-  return patients;
+  return parseNdjson(text, syntheticPatientSchema, 'synthetic PDS');
 }
 
 export async function loadSyntheticPatients(
