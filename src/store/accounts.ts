@@ -179,6 +179,50 @@ export type BindOutcome =
 
 const higher = (a: ProofingLevel, b: ProofingLevel): ProofingLevel => (levelAtLeast(a, b) ? a : b);
 
+export type RaiseOutcome =
+  | { ok: true; attemptId: string }
+  /** The account is no longer bound to the record the evidence was about (or is gone, or suspended). */
+  | { ok: false; reason: 'record-changed' };
+
+/**
+ * Raises an account already bound to a national record to P9 on evidence
+ * about that same record (a photo ID check passed or approved, an in-person
+ * check), in one transaction with its evidence row. Refuses, changing
+ * nothing, when the account's NHS number is no longer `nhsNumberHash` (it was
+ * rebound or erased meanwhile) or its level is suspended: the evidence was
+ * about a record this account no longer stands on.
+ */
+export async function raiseToP9(
+  db: Db,
+  accountId: string,
+  nhsNumberHash: string,
+  attempt: { route: ProofingRoute; outcome: string; evidence: Record<string, unknown> },
+): Promise<RaiseOutcome> {
+  return db.transaction().execute(async (trx): Promise<RaiseOutcome> => {
+    const raised = await trx
+      .updateTable('accounts')
+      .set({ proofing_level: 'P9', updated_at: new Date() })
+      .where('id', '=', accountId)
+      .where('nhs_number_hash', '=', nhsNumberHash)
+      .where('proofing_suspended_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(raised.numUpdatedRows) !== 1) return { ok: false, reason: 'record-changed' };
+    const attemptId = randomUUID();
+    await trx
+      .insertInto('proofing_attempts')
+      .values({
+        id: attemptId,
+        account_id: accountId,
+        route: attempt.route,
+        outcome: attempt.outcome,
+        level_given: 'P9',
+        evidence: JSON.stringify(attempt.evidence),
+      })
+      .execute();
+    return { ok: true, attemptId };
+  });
+}
+
 /**
  * Binds a matched national record to the account, in one transaction: the NHS
  * number only if no other account holds any number of that record (the unique

@@ -13,6 +13,8 @@ import * as m0003 from './migrations/0003-support-and-audit.js';
 import * as m0004 from './migrations/0004-proving-identity.js';
 import * as m0005 from './migrations/0005-gp-linkage.js';
 import * as m0006 from './migrations/0006-id-check-queue.js';
+import * as m0007 from './migrations/0007-photo-id.js';
+import * as m0008 from './migrations/0008-provisioning.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -22,6 +24,8 @@ const migrations: Record<string, Migration> = {
   '0004-proving-identity': m0004,
   '0005-gp-linkage': m0005,
   '0006-id-check-queue': m0006,
+  '0007-photo-id': m0007,
+  '0008-provisioning': m0008,
 };
 
 export type Db = Kysely<Database>;

@@ -63,7 +63,7 @@ export interface AccountsTable {
 export type SuspensionReason = 'superseded' | 'deceased' | 'not-found' | 'details-changed';
 
 /** How a person proved (or tried to prove) who they are. */
-export type ProofingRoute = 'demographics' | 'gp-online-services';
+export type ProofingRoute = 'demographics' | 'gp-online-services' | 'photo-id' | 'in-person';
 
 /**
  * One proofing decision and its evidence, whatever the route. Evidence is the
@@ -87,7 +87,13 @@ export interface ProofingAttemptsTable {
 /** What the ID checker queue holds: fraud signals now, photo ID referrals later. */
 export type IdCheckKind = 'fraud-signal' | 'photo-id';
 export type IdCheckSignal =
-  'deceased-match' | 'gp-linkage-in-use' | 'nhs-number-in-use' | 'too-many-attempts';
+  | 'deceased-match'
+  | 'gp-linkage-in-use'
+  | 'nhs-number-in-use'
+  | 'too-many-attempts'
+  /** The same photo ID document (0007) or the same face is on another account. */
+  | 'document-in-use'
+  | 'face-in-use';
 export type IdCheckStatus = 'open' | 'approved' | 'rejected' | 'dismissed';
 
 /** One item for an ID checker to review (0006). The summary never holds NHS numbers or linkage keys. */
@@ -103,6 +109,73 @@ export interface IdChecksTable {
   decided_at: Date | null;
   decision_reason: string | null;
   note: string | null;
+  /** For kind 'photo-id' (and document/face fraud signals): the check reviewed (0007). */
+  photo_id_check_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Generated<Date>;
+}
+
+export type PhotoIdCheckStatus =
+  /** Under way: the person may come back to it. */
+  | 'started'
+  /** Decided by the automation alone. */
+  | 'passed'
+  | 'failed'
+  /** Waiting in the ID checker queue. */
+  | 'referred'
+  /** Decided by an ID checker. */
+  | 'approved'
+  | 'rejected'
+  /** Replaced by a new check before it was sent. */
+  | 'abandoned';
+
+/** One photo ID and video check (0007). Evidence lives in the encrypted evidence store, by id. */
+export interface PhotoIdChecksTable {
+  id: string;
+  account_id: string;
+  status: ColumnType<PhotoIdCheckStatus, PhotoIdCheckStatus | undefined, PhotoIdCheckStatus>;
+  document_kind: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The document's identity and details; the document number sealed, never in clear. */
+  document: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** Keyed hash of issuing state, kind and number: one document proves one account. */
+  document_number_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  document_photo_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The four random digits shown to the person for the video. */
+  digits: string;
+  video_id: ColumnType<string | null, string | null | undefined, string | null>;
+  frame_ids: ColumnType<string[], string | undefined, string>;
+  /** Sealed descriptor of the document portrait's face. */
+  face_descriptor: ColumnType<string | null, string | null | undefined, string | null>;
+  decision: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  asked_for_review: ColumnType<boolean, boolean | undefined, boolean>;
+  proofing_attempt_id: ColumnType<string | null, string | null | undefined, string | null>;
+  submitted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  decided_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type ProvisioningOutcome = 'create' | 'uplift';
+export type ProvisioningStatus = 'pending' | 'claimed' | 'applied' | 'expired' | 'cancelled';
+
+/** A P9 account provisioned after a face-to-face check (0008). */
+export interface ProvisioningRequestsTable {
+  id: string;
+  ods_code: string;
+  requested_by_staff: ColumnType<string | null, string | null | undefined, string | null>;
+  requested_by_client: ColumnType<string | null, string | null | undefined, string | null>;
+  outcome: ProvisioningOutcome;
+  status: ProvisioningStatus;
+  /** Sealed. */
+  nhs_number: string;
+  nhs_number_hash: string;
+  email: string;
+  phone_number: string;
+  birth_date: string;
+  account_id: ColumnType<string | null, string | null | undefined, string | null>;
+  claim_token_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  claim_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  evidence: ColumnType<Record<string, unknown>, string | undefined, string>;
+  claimed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Generated<Date>;
 }
 
@@ -307,6 +380,8 @@ export interface Database {
   staff_challenges: StaffChallengesTable;
   proofing_attempts: ProofingAttemptsTable;
   id_checks: IdChecksTable;
+  photo_id_checks: PhotoIdChecksTable;
+  provisioning_requests: ProvisioningRequestsTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -316,3 +391,5 @@ export type Supplier = Selectable<SuppliersTable>;
 export type StaffMember = Selectable<StaffMembersTable>;
 export type ProofingAttempt = Selectable<ProofingAttemptsTable>;
 export type IdCheck = Selectable<IdChecksTable>;
+export type PhotoIdCheck = Selectable<PhotoIdChecksTable>;
+export type ProvisioningRequest = Selectable<ProvisioningRequestsTable>;

@@ -35,6 +35,8 @@ export const SIGNAL_TEXT: Record<IdCheckSignal, string> = {
   'gp-linkage-in-use': 'GP online services details already used by another account',
   'nhs-number-in-use': 'NHS number already belongs to another account',
   'too-many-attempts': 'Too many attempts to prove who they are',
+  'document-in-use': 'Photo ID document already used by another account',
+  'face-in-use': 'Face matches a person on another account',
 };
 
 export const STATUS_TEXT: Record<IdCheckStatus, string> = {
