@@ -8,6 +8,8 @@ import type { Adapter } from 'oidc-provider';
 import type { AuditLog } from './audit/log.js';
 import type { Notifier } from './adapters/notify/port.js';
 import type { RateLimits } from './adapters/rate-limits.js';
+import type { EvidenceStore } from './adapters/document-check/evidence-store.js';
+import type { FaceMatcher } from './adapters/face-match/port.js';
 import type { GpSystem } from './adapters/gp-system/index.js';
 import type { Demographics } from './adapters/pds/index.js';
 import { trustmarkDocument } from './domain/vectors-of-trust.js';
@@ -51,6 +53,10 @@ export interface AppDeps {
   demographics: Demographics;
   /** The GP clinical systems (IM1): proving identity to P9 with GP online services details. */
   gpSystem: GpSystem;
+  /** Photo ID evidence (document photos, videos, frames), encrypted, with retention. */
+  evidence: EvidenceStore;
+  /** Finds and compares faces (photo ID checks). */
+  faces: FaceMatcher;
   cookieSecret: string;
   /** oidc-provider's storage; the database unless Redis is configured. */
   adapter?: (name: string) => Adapter;
@@ -165,6 +171,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     passwords: deps.passwords,
     demographics: deps.demographics,
     gpSystem: deps.gpSystem,
+    evidence: deps.evidence,
+    faces: deps.faces,
     codes: createCodeService({
       notifier: deps.notifier,
       limits: deps.limits,

@@ -56,6 +56,13 @@ const schema = z.object({
   GP_SYSTEM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
   /** The simulated GP system's NDJSON file (default fixtures/gp-system/linkages.ndjson). */
   GP_SYSTEM_DATA_FILE: z.string().min(1).optional(),
+  /**
+   * Photo ID evidence (document photos, videos, frames), encrypted: a folder
+   * (default DATA_DIR/evidence); in production a volume every instance mounts.
+   */
+  EVIDENCE_DIR: z.string().min(1).optional(),
+  /** Days photo ID evidence is kept before it is deleted (default 90). */
+  EVIDENCE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -91,6 +98,8 @@ export interface Config {
     timeoutMs: number | undefined;
     dataFile: string | undefined;
   };
+  /** Photo ID evidence at rest. */
+  evidence: { dir: string; retentionDays: number };
   /** The GP system (IM1): a real one when baseUrl is set, else the embedded simulated one. */
   gpSystem: {
     baseUrl: string | undefined;
@@ -141,6 +150,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.PDS_TIMEOUT_MS,
       dataFile: e.PDS_DATA_FILE,
     },
+    evidence: { dir: e.EVIDENCE_DIR ?? `${e.DATA_DIR}/evidence`, retentionDays: e.EVIDENCE_RETENTION_DAYS },
     gpSystem: {
       baseUrl: e.GP_SYSTEM_BASE_URL?.replace(/\/+$/, ''),
       apiKey: e.GP_SYSTEM_API_KEY,

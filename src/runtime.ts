@@ -13,6 +13,9 @@ import {
   staticToken,
   type Demographics,
 } from './adapters/pds/index.js';
+import { createFileEvidenceStore } from './adapters/document-check/evidence-store.js';
+import { createFaceApiMatcher } from './adapters/face-match/face-api.js';
+import type { FaceMatcher } from './adapters/face-match/port.js';
 import { createGpSystem, type EmbeddedGpSystem, type GpSystem } from './adapters/gp-system/index.js';
 import { buildApp, type BuiltApp } from './app.js';
 import { createAuditLog, type AuditLog } from './audit/log.js';
@@ -55,6 +58,8 @@ export interface RuntimeOptions {
   demographics?: Demographics;
   /** Another GP system than the configured one (tests: one that is down, or locks). */
   gpSystem?: GpSystem;
+  /** Another face matcher than face-api (tests that script the measurements). */
+  faces?: FaceMatcher;
 }
 
 /**
@@ -114,6 +119,13 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const passwords = createPasswordPolicy(await loadCommonPasswords());
   const demographics = options.demographics ?? (await createConfiguredDemographics(config.pds));
   const gpSystem = options.gpSystem ?? (await createConfiguredGpSystem(config.gpSystem));
+  const evidence = createFileEvidenceStore({
+    dir: config.evidence.dir,
+    keyBase64: config.encryptionKey ?? developmentEncryptionKey(config.dataDir),
+    retentionDays: config.evidence.retentionDays,
+  });
+  // Loads its models on first use, so a start without photo ID checks stays fast.
+  const faces = options.faces ?? createFaceApiMatcher();
 
   if (config.seedDemo) {
     await seedDemoSupplier(database.db, `http://localhost:${config.demoSupplierPort}`);
@@ -134,6 +146,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     passwords,
     demographics,
     gpSystem,
+    evidence,
+    faces,
     cookieSecret,
     ...(redis ? { adapter: (name: string) => new RedisAdapter(redis, name, database.db) } : {}),
     ...(redis ? { readiness: async () => (await redis.ping().catch(() => '')) === 'PONG' } : {}),
@@ -160,6 +174,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           purgeExpired(database.db),
           purgeExpiredJourneys(database.db),
           purgeExpiredStaffSessions(database.db),
+          // Photo ID evidence past its retention period.
+          evidence.deleteExpired(),
           // Accounts support scheduled for erasure whose grace period is over.
           eraseDueAccounts({
             db: database.db,

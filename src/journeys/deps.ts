@@ -4,6 +4,8 @@ import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/log.js';
 import type { Notifier } from '../adapters/notify/port.js';
 import type { RateLimits } from '../adapters/rate-limits.js';
+import type { EvidenceStore } from '../adapters/document-check/evidence-store.js';
+import type { FaceMatcher } from '../adapters/face-match/port.js';
 import type { GpSystem } from '../adapters/gp-system/index.js';
 import type { Demographics } from '../adapters/pds/index.js';
 import type { PasswordPolicy } from '../domain/password-policy.js';
@@ -25,6 +27,10 @@ export interface JourneyDeps {
   demographics: Demographics;
   /** The GP clinical systems (IM1): GP online services details. */
   gpSystem: GpSystem;
+  /** Photo ID evidence (document photos, videos, frames), encrypted, with retention. */
+  evidence: EvidenceStore;
+  /** Finds and compares faces (photo ID checks). */
+  faces: FaceMatcher;
   codes: CodeService;
   journeys: JourneyStore;
   /** The provider of the moment (it is rebuilt when signing keys rotate). */

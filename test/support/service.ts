@@ -3,11 +3,14 @@
 // listening on a real port (for openid-client and the browser).
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
 import type { LimitOverrides } from '../../src/adapters/rate-limits.js';
 import type { GpSystem } from '../../src/adapters/gp-system/index.js';
 import type { Demographics } from '../../src/adapters/pds/index.js';
+import type { FaceMatcher } from '../../src/adapters/face-match/port.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,6 +38,8 @@ export async function startTestService(
     demographics?: Demographics;
     /** A GP system of the test's own (one that is down, say). */
     gpSystem?: GpSystem;
+    /** A face matcher of the test's own (scripted measurements). */
+    faces?: FaceMatcher;
   } = {},
 ): Promise<TestService> {
   const port = options.listen ? await freePort() : 3000;
@@ -46,6 +51,8 @@ export async function startTestService(
     SEED_DEMO: 'true',
     DATA_DIR: '/nonexistent-test-data-dir',
     LOG_LEVEL: 'silent',
+    // Each service its own evidence folder, removed with the temporary directory.
+    EVIDENCE_DIR: path.join(tmpdir(), `nhs-login-evidence-${randomBytes(6).toString('hex')}`),
     ...options.env,
   });
   const runtime = await startRuntime(config, {
@@ -54,6 +61,7 @@ export async function startTestService(
     rateLimits: options.rateLimits,
     ...(options.demographics ? { demographics: options.demographics } : {}),
     ...(options.gpSystem ? { gpSystem: options.gpSystem } : {}),
+    ...(options.faces ? { faces: options.faces } : {}),
   });
   if (options.listen) await runtime.app.listen({ host: '127.0.0.1', port });
   return { ...runtime, url: config.issuer };
