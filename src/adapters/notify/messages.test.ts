@@ -44,6 +44,22 @@ const examples: Record<MessageType, Message[]> = {
   'email-erasure-cancelled': [{ type: 'email-erasure-cancelled', to: 'alice@example.com' }],
   'email-identity-proved': [{ type: 'email-identity-proved', to: 'alice@example.com', level: 'P5' }],
   'email-nhs-number-in-use': [{ type: 'email-nhs-number-in-use', to: 'alice@example.com' }],
+  'email-photo-id-referred': [{ type: 'email-photo-id-referred', to: 'alice@example.com' }],
+  'email-photo-id-rejected': [
+    {
+      type: 'email-photo-id-rejected',
+      to: 'alice@example.com',
+      reason: 'The photo of your ID was not clear enough to read.',
+    },
+  ],
+  'email-claim-account': [
+    {
+      type: 'email-claim-account',
+      to: 'alice@example.com',
+      link: 'http://localhost:3000/claim-account?token=abc',
+      expiresOn: '1 December 2026',
+    },
+  ],
   'staff-invitation': [
     {
       type: 'staff-invitation',

@@ -12,6 +12,8 @@ export const EMAIL_CODE_EXPIRY_MINUTES = 15;
 export const SMS_CODE_EXPIRY_MINUTES = 5;
 /** How long a back-office invitation link works. The invitation issuer must use the same value. */
 export const STAFF_INVITATION_EXPIRY_HOURS = 72;
+/** How soon an ID checker usually looks at a photo ID check, in words. */
+export const PHOTO_ID_REVIEW_TEXT = '2 working days';
 
 export type TemplateName = 'email-code' | 'sms-code' | 'email-notice';
 
@@ -278,6 +280,26 @@ export function renderMessage(message: Message, options: RenderOptions = {}): Re
         'Someone tried to prove who they are with a different NHS login, using details that match your NHS record. We did not let them: your NHS number stays with this NHS login, and nothing has been changed.',
         `If this was you, you already have an NHS login. Log in with this email address and your password. If you have forgotten your password, ${FORGOTTEN} to reset it.`,
         `If this was not you, someone may have your personal details. ${cap(supportText(options))}.`,
+      ]);
+    case 'email-photo-id-referred':
+      return notice(message.to, 'We are checking your photo ID', [
+        `We have your photo ID and video. An NHS login ID checker will look at them, usually within ${PHOTO_ID_REVIEW_TEXT}, and we will email you when they have.`,
+        'You do not need to do anything now. You can still log in to NHS websites and apps that do not need you to prove who you are.',
+        `If this was not you, someone else may be using your NHS login. Reset your password straight away: ${FORGOTTEN}. Then ${supportText(options)}.`,
+      ]);
+    case 'email-photo-id-rejected':
+      return notice(message.to, 'We could not confirm who you are', [
+        'An NHS login ID checker looked at your photo ID and video, and could not confirm who you are.',
+        message.reason,
+        'You can try again from your NHS login account, or ask your GP surgery to check your photo ID with you in person.',
+        `If this was not you, someone else may be using your NHS login. Reset your password straight away: ${FORGOTTEN}. Then ${supportText(options)}.`,
+      ]);
+    case 'email-claim-account':
+      return notice(message.to, 'Set up your NHS login', [
+        'Your GP surgery checked your photo ID and set up an NHS login for you. To start using it, open this link and follow the steps. You will need your mobile phone:',
+        message.link,
+        `The link works once and stops working on ${message.expiresOn}. Do not forward this email.`,
+        'If you did not ask your GP surgery for an NHS login, do not open the link. Contact your GP surgery.',
       ]);
     case 'staff-invitation':
       return notice(message.to, 'You have been invited to the NHS login back office', [

@@ -125,6 +125,40 @@ export interface StaffInvitationMessage {
   role: string;
 }
 
+/**
+ * Photo ID: the person's check was sent to an ID checker (they chose to, or
+ * the automated checks could not be sure). Says how long it usually takes.
+ */
+export interface EmailPhotoIdReferredMessage {
+  type: 'email-photo-id-referred';
+  to: string;
+}
+
+/**
+ * Photo ID: an ID checker could not confirm who the person is. Says why in
+ * plain words (from the checker's fixed list) and what to try next; an
+ * approval sends email-identity-proved instead.
+ */
+export interface EmailPhotoIdRejectedMessage {
+  type: 'email-photo-id-rejected';
+  to: string;
+  /** What the person can do about it, in plain words. */
+  reason: string;
+}
+
+/**
+ * In person: a GP practice checked the person's photo ID face to face and
+ * set up an NHS login for them. The link (single use) lets them claim it:
+ * a code to their phone, their date of birth and postcode, a new password.
+ */
+export interface EmailClaimAccountMessage {
+  type: 'email-claim-account';
+  to: string;
+  link: string;
+  /** When the link stops working, in words ("1 December 2026"). */
+  expiresOn: string;
+}
+
 export type Message =
   | EmailCodeMessage
   | EmailAlreadyRegisteredMessage
@@ -136,6 +170,9 @@ export type Message =
   | EmailErasureCancelledMessage
   | EmailIdentityProvedMessage
   | EmailNhsNumberInUseMessage
+  | EmailPhotoIdReferredMessage
+  | EmailPhotoIdRejectedMessage
+  | EmailClaimAccountMessage
   | StaffInvitationMessage;
 
 export type MessageType = Message['type'];
