@@ -10,10 +10,9 @@
 //
 // One model load per file (about 1-2 s), then about 0.3 s per image on one
 // core: the whole file runs in well under 20 s.
-import { createRequire } from 'node:module';
 import path from 'node:path';
 
-import sharp, { type Sharp } from 'sharp';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -25,90 +24,7 @@ import {
 import { createFaceApiMatcher } from './face-api.js';
 import { measureFaces } from './liveness.js';
 import type { FaceDescription, FaceMatcher } from './port.js';
-
-const require = createRequire(import.meta.url);
-const DEMO = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
-
-/** Faces in the demo photos, as [sample, x, y, width] of the face box when the photo is 1000 px wide. */
-const FACES = {
-  // sample3.jpg, the woman on the right: frontal, clear.
-  a: [3, 789, 151, 88],
-  // sample6.jpg, the woman on the right.
-  b: [6, 775, 137, 110],
-  // sample5.jpg, the woman at the top of the stairs.
-  c: [5, 410, 57, 81],
-} as const;
-
-type Face = keyof typeof FACES;
-
-/** A square around a face, `margin` face widths on each side, moved by (dx, dy). */
-async function crop(face: Face, margin: number, dx = 0, dy = 0): Promise<Buffer> {
-  const [sample, x, y, width] = FACES[face];
-  const file = path.join(DEMO, `sample${sample}.jpg`);
-  const { width: imageWidth } = await sharp(file).metadata();
-  const scale = imageWidth / 1000;
-  const border = width * margin;
-  const left = Math.max(0, Math.round((x - border + dx) * scale));
-  const top = Math.max(0, Math.round((y - border + dy) * scale));
-  const size = Math.round((width + 2 * border) * scale);
-  return sharp(file).extract({ left, top, width: size, height: size }).toBuffer();
-}
-
-const jpeg = (image: Sharp) => image.jpeg({ quality: 85 }).toBuffer();
-
-/**
- * A made-up identity card photographed on a dark table: the portrait on the
- * left, grey bars for the printed details, and a smaller grey ghost portrait
- * on the right, as on UK passports and driving licences (the detector finds
- * both faces).
- */
-async function identityCard(
-  face: Face,
-): Promise<{ image: Buffer; portrait: { x: number; y: number; w: number; h: number } }> {
-  const portrait = await sharp(await crop(face, 0.35))
-    .resize(240, 300, { fit: 'cover' })
-    .toBuffer();
-  const ghost = await sharp(portrait).resize(140, 175).greyscale().linear(0.8, 40).toBuffer();
-  const bars = await Promise.all(
-    [0, 1, 2, 3, 4].map((i) =>
-      sharp({ create: { width: 360 - i * 40, height: 18, channels: 3, background: '#555a66' } })
-        .png()
-        .toBuffer(),
-    ),
-  );
-  const card = await sharp({ create: { width: 856, height: 540, channels: 3, background: '#e6eef2' } })
-    .composite([
-      { input: portrait, left: 40, top: 130 },
-      ...bars.map((input, i) => ({ input, left: 320, top: 150 + i * 50 })),
-      { input: ghost, left: 686, top: 345 },
-    ])
-    .png()
-    .toBuffer();
-  const image = await jpeg(
-    sharp({ create: { width: 1056, height: 740, channels: 3, background: '#2b2420' } }).composite([
-      { input: card, left: 100, top: 100 },
-    ]),
-  );
-  return { image, portrait: { x: 140, y: 230, w: 240, h: 300 } };
-}
-
-/** The lower part of the face stretched down, roughly as a jaw drops to speak. */
-async function speaking(image: Buffer, factor: number): Promise<Buffer> {
-  const { width, height } = await sharp(image).metadata();
-  const cut = Math.round(height * 0.58);
-  const lower = Math.round((height - cut) * factor);
-  const top = await sharp(image).extract({ left: 0, top: 0, width, height: cut }).toBuffer();
-  const bottom = await sharp(image)
-    .extract({ left: 0, top: cut, width, height: height - cut })
-    .resize(width, lower, { fit: 'fill' })
-    .toBuffer();
-  return jpeg(
-    sharp({ create: { width, height: cut + lower, channels: 3, background: '#808080' } }).composite([
-      { input: top, left: 0, top: 0 },
-      { input: bottom, left: 0, top: cut },
-    ]),
-  );
-}
+import { crop, DEMO, identityCard, jpeg, speaking } from '../../../test/support/face-images.js';
 
 let matcher: FaceMatcher;
 const realFetch = globalThis.fetch;
