@@ -5,44 +5,23 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from './support/browser.js';
+import { dropSchema, POSTGRES_URL, postgresAvailable } from './support/postgres.js';
 import { signInThroughSupplier } from './support/flow.js';
 import { startTestService, type TestService } from './support/service.js';
 import { demoSupplier } from './support/supplier.js';
 import { decodeJwt, exchangeCode } from './support/token.js';
 
-const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `service_test_${randomBytes(4).toString('hex')}`;
-
-async function reachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: SERVER_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const available = await reachable();
-if (!available) {
-  if (process.env.REQUIRE_POSTGRES === '1')
-    throw new Error(`REQUIRE_POSTGRES=1 but no PostgreSQL server answers at ${SERVER_URL}`);
-  console.warn(`SKIPPING the service-on-PostgreSQL test: nothing answers at ${SERVER_URL}`);
-}
+const available = await postgresAvailable('the service-on-PostgreSQL test');
 
 describe.skipIf(!available)('the service on a PostgreSQL server', () => {
   let service: TestService;
   beforeAll(async () => {
-    service = await startTestService({ env: { DATABASE_URL: SERVER_URL }, schema });
+    service = await startTestService({ env: { DATABASE_URL: POSTGRES_URL }, schema });
   });
   afterAll(async () => {
     await service?.close();
-    const client = new pg.Client({ connectionString: SERVER_URL });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`);
-    await client.end();
+    await dropSchema(schema);
   });
 
   it('signs a supplier’s user in and stores everything on the server', async () => {
@@ -61,7 +40,7 @@ describe.skipIf(!available)('the service on a PostgreSQL server', () => {
       vot: 'P5.Cp.Cd',
       nhs_number: '9990000018',
     });
-    const client = new pg.Client({ connectionString: SERVER_URL });
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();
     const grants = await client.query(
       `select count(*)::int as n from ${schema}.oidc_payloads where type = 'Grant'`,

@@ -3,7 +3,6 @@
 // local default) and say so when they skip; CI sets REQUIRE_POSTGRES=1 so a
 // missing server fails the run instead of skipping.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog, verifyChain } from '../src/audit/log.js';
 import { AUDIT_EVENTS } from '../src/audit/events.js';
@@ -20,28 +19,9 @@ import { migrate, openDatabase, type OpenDatabase } from '../src/store/db.js';
 import { createSealer } from '../src/store/encryption.js';
 import { saveSupplier } from '../src/store/suppliers.js';
 import { newKeyPair } from './support/supplier.js';
+import { dropSchema, POSTGRES_URL, postgresAvailable } from './support/postgres.js';
 
-const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function serverReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: SERVER_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const reachable = await serverReachable();
-if (!reachable) {
-  if (process.env.REQUIRE_POSTGRES === '1')
-    throw new Error(`REQUIRE_POSTGRES=1 but no PostgreSQL server answers at ${SERVER_URL}`);
-  console.warn(`SKIPPING the PostgreSQL server store tests: nothing answers at ${SERVER_URL}`);
-}
+const reachable = await postgresAvailable('the PostgreSQL server store tests');
 
 const sealer = createSealer(randomBytes(32).toString('base64'));
 
@@ -197,12 +177,7 @@ const schema = `store_test_${randomBytes(4).toString('hex')}`;
 if (reachable) {
   storeSuite(
     'store on a PostgreSQL server',
-    () => openDatabase({ url: SERVER_URL, schema }),
-    async () => {
-      const client = new pg.Client({ connectionString: SERVER_URL });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
-    },
+    () => openDatabase({ url: POSTGRES_URL, schema }),
+    () => dropSchema(schema),
   );
 }

@@ -15,6 +15,7 @@ import * as m0005 from './migrations/0005-gp-linkage.js';
 import * as m0006 from './migrations/0006-id-check-queue.js';
 import * as m0007 from './migrations/0007-photo-id.js';
 import * as m0008 from './migrations/0008-provisioning.js';
+import * as m0009 from './migrations/0009-delegations.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0006-id-check-queue': m0006,
   '0007-photo-id': m0007,
   '0008-provisioning': m0008,
+  '0009-delegations': m0009,
 };
 
 export type Db = Kysely<Database>;

@@ -1,6 +1,7 @@
 // The tables, as Kysely sees them. One interface per table; columns named as
 // in SQL. Migrations in ./migrations create exactly this.
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { DelegationOrigin, DelegationStatus, Permission } from '../domain/delegation.js';
 
 export interface AccountsTable {
   /** The `sub`: opaque, stable, never reused. */
@@ -205,6 +206,11 @@ export interface SupplierMetadata {
   /** Approved for the Users (SCIM) API: the jwt-bearer grant and GET /v2/Users. */
   users_api?: boolean;
   /**
+   * Approved for the Provision Account API (POST /provision-account), for the
+   * one organisation (ODS code) whose face-to-face checks it sends.
+   */
+  provisioning?: { ods_code: string };
+  /**
    * The separate approval the gp_integration_credentials scope needs: the
    * reference of the supplier's GP integration (IM1 pairing) approval, who
    * recorded it (a staff id, or `cli:` and the operator's user name) and when.
@@ -362,6 +368,47 @@ export interface StaffChallengesTable {
   expires_at: Date;
 }
 
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
+
+/** One delegation: the grantor lets the delegate act for them (0009; rules in src/domain/delegation.ts). */
+export interface DelegationsTable {
+  id: string;
+  grantor_id: string;
+  delegate_id: Nullable<string>;
+  origin: DelegationOrigin;
+  status: DelegationStatus;
+  relationship: string;
+  permissions: ColumnType<Permission[], string, string>;
+  invitee_email: Nullable<string>;
+  invitee_family_name: Nullable<string>;
+  invitee_given_name: Nullable<string>;
+  invitee_birth_date: Nullable<string>;
+  invitation_token_hash: Nullable<string>;
+  invitation_expires_at: Nullable<Date>;
+  ends_on: Nullable<string>;
+  reason: Nullable<string>;
+  review_on: Nullable<string>;
+  for_child: ColumnType<boolean, boolean | undefined, boolean>;
+  ods_code: Nullable<string>;
+  approved_by: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** Who did what to a delegation, and every time the delegate acted through a supplier (0009). */
+export interface DelegationEventsTable {
+  id: string;
+  delegation_id: string;
+  event: string;
+  from_status: Nullable<DelegationStatus>;
+  to_status: Nullable<DelegationStatus>;
+  actor_kind: 'grantor' | 'delegate' | 'staff' | 'system' | 'supplier';
+  actor_id: Nullable<string>;
+  client_id: Nullable<string>;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   accounts: AccountsTable;
   suppliers: SuppliersTable;
@@ -382,6 +429,8 @@ export interface Database {
   id_checks: IdChecksTable;
   photo_id_checks: PhotoIdChecksTable;
   provisioning_requests: ProvisioningRequestsTable;
+  delegations: DelegationsTable;
+  delegation_events: DelegationEventsTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -393,3 +442,5 @@ export type ProofingAttempt = Selectable<ProofingAttemptsTable>;
 export type IdCheck = Selectable<IdChecksTable>;
 export type PhotoIdCheck = Selectable<PhotoIdChecksTable>;
 export type ProvisioningRequest = Selectable<ProvisioningRequestsTable>;
+export type Delegation = Selectable<DelegationsTable>;
+export type DelegationEventRow = Selectable<DelegationEventsTable>;
