@@ -353,9 +353,14 @@ describe('authorization request rules', () => {
     });
     const fragment = new URLSearchParams(new URL(token.headers.location as string).hash.slice(1));
     expect(fragment.get('error')).toBe('unsupported_response_type');
-    expect((await authorizeError(authorizeUrl(demo, { scope: 'openid delegations' }).url)).get('error')).toBe(
-      'invalid_scope',
-    );
+    // A scope the supplier was not approved for.
+    expect(
+      (
+        await authorizeError(
+          authorizeUrl(restricted, { scope: 'openid delegations', vtr: '["P5.Cp.Cd"]' }).url,
+        )
+      ).get('error'),
+    ).toBe('invalid_scope');
     expect(
       (await authorizeError(authorizeUrl(demo, { scope: 'openid profile basic_demographics' }).url)).get(
         'error',

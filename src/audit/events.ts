@@ -31,6 +31,9 @@ export const AUDIT_EVENTS = {
   USERINFO_METADATA_CHANGED: 'T-METADATA-CHANGED',
   USERS_API_TOKEN_ISSUED: 'T-USERS-TOKEN',
   USERS_API_QUERY: 'T-USERS-QUERY',
+  /** A delegate's token exchanged for one acting for the person who gave them access. */
+  TOKEN_EXCHANGED: 'T-TOKEN-EXCHANGED',
+  TOKEN_EXCHANGE_REFUSED: 'T-EXCHANGE-REFUSED',
   SUPPLIER_REGISTERED: 'O-SUPPLIER-REGISTERED',
   SUPPLIER_CHANGED: 'O-SUPPLIER-CHANGED',
   SUPPLIER_REMOVED: 'O-SUPPLIER-REMOVED',
@@ -87,10 +90,41 @@ export const AUDIT_EVENTS = {
   PROOFING_RECHECK_UNAVAILABLE: 'P-RECHECK-UNAVAILABLE',
   // PDS does not know the account's NHS number (never issued, or invalidated): level kept, for support to look into.
   PROOFING_RECHECK_NOT_FOUND: 'P-RECHECK-NOT-FOUND',
+  // Photo ID and a video selfie (P9 route 1). Submitted: details { route, checkId, documentKind,
+  // askedForReview }. Referred to an ID checker: { checkId, reasons, askedForReview }. Failed:
+  // { checkId, reasons }. The same document or face as on another account (fraud signals, nothing
+  // raised, the person is told it was referred): { checkId, otherAccountId, distance? }.
+  // A pass is IDENTITY_PROVED with route 'photo-id'.
+  PHOTO_ID_SUBMITTED: 'P-PHOTO-ID-SUBMITTED',
+  PHOTO_ID_REFERRED: 'P-PHOTO-ID-REFERRED',
+  PHOTO_ID_FAILED: 'P-PHOTO-ID-FAILED',
+  PHOTO_ID_DOCUMENT_IN_USE: 'P-PHOTO-ID-DOCUMENT-IN-USE',
+  PHOTO_ID_FACE_IN_USE: 'P-PHOTO-ID-FACE-IN-USE',
   // The ID checker queue: a checker opened an item (details.staffId, checkId, signal), or decided it
   // (details.staffId, checkId, signal, status, reason, and accountLocked when the decision locked the account).
   ID_CHECK_VIEWED: 'B-ID-CHECK-VIEWED',
   ID_CHECK_DECIDED: 'B-ID-CHECK-DECIDED',
+  // A photo ID check referred to an ID checker, decided: details.staffId, checkId, photoIdCheckId,
+  // reason (from the fixed list), note when given; for an approval attemptId and level 'P9'.
+  PHOTO_ID_APPROVED: 'B-PHOTO-ID-APPROVED',
+  PHOTO_ID_REJECTED: 'B-PHOTO-ID-REJECTED',
+  // Claiming an account provisioned in person (the emailed link): the account was created at P9
+  // (details.requestId, odsCode, attemptId); a step failed (details.requestId, reason: link-unknown,
+  // link-used, link-expired, link-cancelled, details-mismatch, not-found, deceased (fraudSignal),
+  // nhs-number-in-use, email-in-use); the request was cancelled by the journey (details.requestId, reason).
+  ACCOUNT_CLAIMED: 'A-ACCOUNT-CLAIMED',
+  CLAIM_FAILED: 'A-CLAIM-FAILED',
+  CLAIM_CANCELLED: 'A-CLAIM-CANCELLED',
+  // In person (back office, practice staff): a patient looked up in PDS (details.staffId, result:
+  // found, not-found, other-practice, deceased...; never the NHS number); photo ID checked face to face
+  // (details.staffId, document, lastFour, gpg45 confidence); an account provisioned or uplifted
+  // (details.requestId, outcome, odsCode, staffId or clientId); a request refused (details.code, reason);
+  // GP online services details issued (details.staffId, odsCode, replaced; never the Linkage Key).
+  IN_PERSON_LOOKUP: 'B-IN-PERSON-LOOKUP',
+  IN_PERSON_CHECKED: 'B-IN-PERSON-CHECKED',
+  PROVISIONED: 'B-PROVISIONED',
+  PROVISION_REFUSED: 'B-PROVISION-REFUSED',
+  GP_DETAILS_ISSUED: 'B-GP-DETAILS-ISSUED',
   AUDIT_SEARCHED: 'B-AUDIT-SEARCHED',
   AUDIT_EXPORTED: 'B-AUDIT-EXPORTED',
 } as const;

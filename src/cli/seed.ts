@@ -77,6 +77,7 @@ export async function seedDemoSupplier(db: Db, baseUrl: string): Promise<void> {
       'gp_registration_details',
       'gp_integration_credentials',
       'client_metadata',
+      'delegations',
     ],
     allowedVectors: ALL_VECTORS,
     postLogoutRedirectUris: [`${baseUrl}/`],

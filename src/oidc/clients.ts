@@ -6,15 +6,17 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Supplier } from '../store/schema.js';
 import { err, ok, type Result } from '../domain/result.js';
 import { JWT_BEARER_GRANT } from './users-api-grant.js';
+import { TOKEN_EXCHANGE_GRANT } from './grant-types.js';
 
 /**
  * Client metadata every supplier shares: the NHS login interface allows
- * nothing else. Every supplier may ask for the Users API grant; only those
- * approved (`users_api`) get a token, the rest `unauthorized_client`.
+ * nothing else. Every supplier may ask for the Users API grant and for token
+ * exchange; only those approved (`users_api`, the `delegations` scope) get a
+ * token, the rest `unauthorized_client`.
  */
 const FIXED_METADATA = {
   response_types: ['code'],
-  grant_types: ['authorization_code', 'refresh_token', JWT_BEARER_GRANT],
+  grant_types: ['authorization_code', 'refresh_token', JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT],
   token_endpoint_auth_method: 'private_key_jwt',
   id_token_signed_response_alg: 'RS512',
   application_type: 'web',

@@ -16,6 +16,7 @@ import { validateVtrParam } from './vtr.js';
 import { isLoopbackHost } from '../domain/supplier-registration.js';
 import { customizeAccessToken, USERINFO_RESOURCE } from './access-token.js';
 import { registerUsersApiGrant } from './users-api-grant.js';
+import { extraClaimsOf, registerTokenExchangeGrant } from './token-exchange.js';
 
 export const LIFETIMES = {
   AuthorizationCode: 10 * 60,
@@ -205,6 +206,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
     },
     formats: { customizers: { jwt: customizeAccessToken(deps) } },
+    // `act` and the delegation on exchanged tokens (token-exchange.ts); nothing on others.
+    extraTokenClaims: (_ctx, token) => extraClaimsOf(token),
     interactions: {
       policy: buildPolicy(),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
@@ -252,6 +255,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = true;
   registerUsersApiGrant(provider, deps);
+  registerTokenExchangeGrant(provider, deps);
   installResponseRules(provider);
   return provider;
 }

@@ -12,6 +12,7 @@ import type { Db } from '../store/db.js';
 import type { Sealer } from '../store/encryption.js';
 import { findSupplier } from '../store/suppliers.js';
 import { personFromAccount } from './account.js';
+import { delegationsClaim } from './delegations-claim.js';
 import type { AccessTokenRecord, AdapterFactory } from './access-token.js';
 import { publicJwks } from './signing-keys.js';
 
@@ -173,7 +174,10 @@ export function registerUserinfo(app: FastifyInstance, deps: UserinfoDeps): void
       const metadata = scopes.includes('client_metadata')
         ? await readMetadata(deps.db, record.accountId, record.clientId)
         : undefined;
-      const claims = claimsFor(personFromAccount(account, deps.sealer, metadata), scopes);
+      const person = personFromAccount(account, deps.sealer, metadata);
+      if (scopes.includes('delegations'))
+        person.delegations = await delegationsClaim(deps.db, deps.sealer, account, scopes);
+      const claims = claimsFor(person, scopes);
       return reply
         .header('Cache-Control', 'no-store')
         .header('Pragma', 'no-cache')

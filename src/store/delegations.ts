@@ -385,3 +385,65 @@ export async function expireDue(
   }
   return ended;
 }
+
+/**
+ * The delegation between two people that is not finished (there is at most
+ * one: a unique index), or undefined.
+ */
+export async function liveDelegationBetween(
+  db: Db,
+  grantorId: string,
+  delegateId: string,
+): Promise<Delegation | undefined> {
+  return db
+    .selectFrom('delegations')
+    .selectAll()
+    .where('grantor_id', '=', grantorId)
+    .where('delegate_id', '=', delegateId)
+    .where('status', 'in', ['accepted', 'active', 'suspended'])
+    .executeTakeFirst();
+}
+
+/** The grantor's side of an active delegation, for the `delegations` claim and the chooser. */
+export interface ActingFor {
+  delegation: Delegation;
+  grantor: {
+    id: string;
+    family_name: string | null;
+    given_name: string | null;
+    birthdate: string | null;
+    nhs_number: string | null;
+    proofing_level: 'P0' | 'P5' | 'P9';
+  };
+}
+
+/** Active delegations the person may act on, with whom they are for (grantors' NHS numbers still sealed). */
+export async function activeDelegationsFor(db: Db, delegateId: string): Promise<ActingFor[]> {
+  const rows = await db
+    .selectFrom('delegations as d')
+    .innerJoin('accounts as g', 'g.id', 'd.grantor_id')
+    .selectAll('d')
+    .select([
+      'g.family_name as g_family_name',
+      'g.given_name as g_given_name',
+      'g.birthdate as g_birthdate',
+      'g.nhs_number as g_nhs_number',
+      'g.proofing_level as g_proofing_level',
+    ])
+    .where('d.delegate_id', '=', delegateId)
+    .where('d.status', '=', 'active')
+    .where('g.locked_at', 'is', null)
+    .orderBy('d.created_at', 'asc')
+    .execute();
+  return rows.map(({ g_family_name, g_given_name, g_birthdate, g_nhs_number, g_proofing_level, ...d }) => ({
+    delegation: d,
+    grantor: {
+      id: d.grantor_id,
+      family_name: g_family_name,
+      given_name: g_given_name,
+      birthdate: g_birthdate,
+      nhs_number: g_nhs_number,
+      proofing_level: g_proofing_level,
+    },
+  }));
+}

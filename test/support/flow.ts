@@ -38,7 +38,12 @@ export async function signInThroughSupplier(
     page = await browser.follow(posted.location);
   }
   if (!page.url.startsWith(supplier.redirectUri)) {
-    throw new Error(`did not return to the supplier: ${page.url} ${page.status} ${page.body.slice(0, 500)}`);
+    throw new Error(
+      `did not return to the supplier: ${page.url} ${page.status} ${page.body
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .slice(0, 800)}`,
+    );
   }
   const final = new URL(page.url);
   return { url: final, code: final.searchParams.get('code'), state, nonce };
