@@ -14,7 +14,7 @@ import {
   type Demographics,
 } from './adapters/pds/index.js';
 import { createFileEvidenceStore } from './adapters/document-check/evidence-store.js';
-import { createFaceApiMatcher } from './adapters/face-match/face-api.js';
+import { createWorkerFaceMatcher } from './adapters/face-match/worker-matcher.js';
 import type { FaceMatcher } from './adapters/face-match/port.js';
 import { createGpSystem, type EmbeddedGpSystem, type GpSystem } from './adapters/gp-system/index.js';
 import { buildApp, type BuiltApp } from './app.js';
@@ -125,7 +125,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     retentionDays: config.evidence.retentionDays,
   });
   // Loads its models on first use, so a start without photo ID checks stays fast.
-  const faces = options.faces ?? createFaceApiMatcher();
+  const faces = options.faces ?? createWorkerFaceMatcher();
 
   if (config.seedDemo) {
     await seedDemoSupplier(database.db, `http://localhost:${config.demoSupplierPort}`);

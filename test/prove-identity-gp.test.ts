@@ -266,7 +266,7 @@ describe('proving to P9 with GP online services details from the account', () =>
     const { person, browser } = await signedInPerson('gp-p9');
     const start = await browser.get('/prove-identity');
     expect(start.body).toContain('href="/prove-identity/gp-details"');
-    expect(start.body).toContain('Proving who you are with photo ID is not available in this service yet');
+    expect(start.body).toContain('href="/prove-identity/photo-id"');
 
     const { form, nhsNumber } = LINKAGES.fatima;
     // Copied from the letter in groups, the practice code in small letters.
@@ -522,7 +522,7 @@ describe('step-up from a supplier', () => {
     expectRedirect(page, '/sign-in/prove-identity');
     const offer = await browser.get('/sign-in/prove-identity');
     expect(offer.body).toContain('href="/prove-identity/gp-details"');
-    expect(offer.body).toContain('Proving who you are with photo ID is not available in this service yet');
+    expect(offer.body).toContain('href="/prove-identity/photo-id"');
     expect(offer.body).not.toContain('href="/prove-identity/details"');
 
     const form = await browser.get('/prove-identity/gp-details');

@@ -748,7 +748,7 @@ describe('step-up from a supplier', () => {
     expectRedirect(page, '/sign-in/prove-identity');
     const offer = await browser.get('/sign-in/prove-identity');
     expect(offer.body).toContain('href="/prove-identity/gp-details"');
-    expect(offer.body).toContain('Proving who you are with photo ID is not available in this service yet');
+    expect(offer.body).toContain('href="/prove-identity/photo-id"');
     expect(offer.body).not.toContain('href="/prove-identity/details"');
     expectRedirect(await browser.get('/prove-identity/details'), '/sign-in/prove-identity');
   });

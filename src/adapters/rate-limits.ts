@@ -46,6 +46,22 @@ export const RATE_LIMITS = {
   proofingAttemptsPerAccount: { points: 5, duration: 24 * 60 * 60, blockDuration: 24 * 60 * 60 },
   /** The same, from one IP address (one device, or many accounts behind it), any account. */
   proofingAttemptsPerIp: { points: 20, duration: 60 * 60, blockDuration: 60 * 60 },
+  /**
+   * Claiming an account provisioned in person: date of birth and postcode that
+   * did not match, for one provisioning request. The last one cancels the
+   * request (the person asks the practice again), so the window is the link's life.
+   */
+  claimAttemptsPerRequest: { points: 5, duration: 7 * 24 * 60 * 60, blockDuration: 7 * 24 * 60 * 60 },
+  /**
+   * Provisioning in person (the back office and the Provision Account API):
+   * requests made by one organisation (ODS code), whichever member of staff
+   * or client made them. Over the limit the request is refused (11011).
+   */
+  provisionRequestsPerOrganisation: { points: 200, duration: 24 * 60 * 60, blockDuration: 60 * 60 },
+  /** Photo ID checks sent by one account (each costs seconds of face comparison), whatever their outcome. */
+  photoIdChecksPerAccount: { points: 5, duration: 24 * 60 * 60, blockDuration: 24 * 60 * 60 },
+  /** Photo ID checks sent from one IP address (one device, or many accounts behind it). */
+  photoIdChecksPerIp: { points: 20, duration: 60 * 60, blockDuration: 60 * 60 },
 } satisfies Record<string, LimitRule>;
 
 export type LimitName = keyof typeof RATE_LIMITS;

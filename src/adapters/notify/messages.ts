@@ -282,20 +282,20 @@ export function renderMessage(message: Message, options: RenderOptions = {}): Re
         `If this was not you, someone may have your personal details. ${cap(supportText(options))}.`,
       ]);
     case 'email-photo-id-referred':
-      return notice(message.to, 'We are checking your photo ID', [
+      return notice(message.to, 'NHS login: we are checking your photo ID', [
         `We have your photo ID and video. An NHS login ID checker will look at them, usually within ${PHOTO_ID_REVIEW_TEXT}, and we will email you when they have.`,
         'You do not need to do anything now. You can still log in to NHS websites and apps that do not need you to prove who you are.',
         `If this was not you, someone else may be using your NHS login. Reset your password straight away: ${FORGOTTEN}. Then ${supportText(options)}.`,
       ]);
     case 'email-photo-id-rejected':
-      return notice(message.to, 'We could not confirm who you are', [
+      return notice(message.to, 'NHS login: we could not confirm who you are', [
         'An NHS login ID checker looked at your photo ID and video, and could not confirm who you are.',
         message.reason,
         'You can try again from your NHS login account, or ask your GP surgery to check your photo ID with you in person.',
         `If this was not you, someone else may be using your NHS login. Reset your password straight away: ${FORGOTTEN}. Then ${supportText(options)}.`,
       ]);
     case 'email-claim-account':
-      return notice(message.to, 'Set up your NHS login', [
+      return notice(message.to, 'Set up the NHS login your GP surgery made for you', [
         'Your GP surgery checked your photo ID and set up an NHS login for you. To start using it, open this link and follow the steps. You will need your mobile phone:',
         message.link,
         `The link works once and stops working on ${message.expiresOn}. Do not forward this email.`,

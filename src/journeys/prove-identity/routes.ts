@@ -11,6 +11,7 @@
 //   /prove-identity           from the account: the routes, and where the person is
 //   /prove-identity/details   the form, and the match
 //   /prove-identity/gp-details  P9 with GP online services details (./gp-details.ts)
+//   /prove-identity/photo-id    P9 with photo ID and a video selfie (./photo-id.ts)
 //   /prove-identity/done      proved: back to the account, or on to the supplier
 //
 // Outcomes of a match: exactly one living person's record whose NHS number no
@@ -58,6 +59,7 @@ import type { JourneyDeps } from '../deps.js';
 import { typed } from '../form-fields.js';
 import type { Journey } from '../state.js';
 import { gpg45Evidence, registerGpDetailsRoutes, type FormContext } from './gp-details.js';
+import { PHOTO_ID_AFTER_P5_KEY, photoIdStatus, registerPhotoIdRoutes } from './photo-id.js';
 import { DETAILS_FIELDS, parseDetails, type Details } from './validation.js';
 
 const ROUTE = 'demographics';
@@ -124,7 +126,9 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
 
   /** The P5 form is for people below P5 (or suspended), or a supplier waiting for exactly P5. */
   const mayProveP5 = (p: Proving): boolean =>
-    p.account.proofing_level === 'P0' && (!p.stepUp || p.stepUp.level === 'P5');
+    p.account.proofing_level === 'P0' &&
+    // A supplier waiting for P9: only on the way to photo ID, which compares with the record (./photo-id.ts).
+    (!p.stepUp || p.stepUp.level === 'P5' || p.journey.state[PHOTO_ID_AFTER_P5_KEY] === true);
 
   const startOf = (p: Proving) => (p.stepUp ? '/sign-in/prove-identity' : '/prove-identity');
 
@@ -414,6 +418,7 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
     return page(reply, p, 'prove-identity/start.njk', {
       level: p.account.proofing_level,
       again: p.account.proofing_suspended_at !== null,
+      photoId: await photoIdStatus(deps, p.account.id),
     });
   });
 
@@ -461,6 +466,21 @@ export function registerProveIdentityRoutes(app: FastifyInstance, deps: JourneyD
 
   // GP online services details (P9): ./gp-details.ts.
   registerGpDetailsRoutes(app, deps, {
+    proving,
+    elsewhere,
+    page,
+    formPage,
+    startOf,
+    blockedFor,
+    tooMany,
+    notify,
+    waitText,
+    recordNumbers,
+    provedKey: PROVED_KEY,
+  });
+
+  // Photo ID and a video selfie (P9): ./photo-id.ts.
+  registerPhotoIdRoutes(app, deps, {
     proving,
     elsewhere,
     page,
