@@ -4,6 +4,7 @@
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFileEvidenceStore } from '../src/adapters/document-check/evidence-store.js';
 import { latestCode } from '../src/adapters/notify/outbox.js';
 import { BACKOFFICE_ROUTES, ROLES, type StaffRole } from '../src/backoffice/roles.js';
 import {
@@ -243,8 +244,23 @@ describe('roles', () => {
     });
     if (!target.ok) throw new Error('invite failed');
     const p9 = await findAccountByEmail(db(), 'p9.patient@example.com');
-    // An open item in the ID checker queue, about the seeded P9 patient.
+    // An open item in the ID checker queue, about the seeded P9 patient, with
+    // a photo ID check whose document photo is in the evidence store.
     const checkId = 'role-table-check';
+    const { id: evidenceId } = await createFileEvidenceStore({
+      dir: service.config.evidence.dir,
+      keyBase64: service.config.encryptionKey!,
+      retentionDays: 1,
+    }).put({ kind: 'document-photo', contentType: 'image/jpeg', bytes: Buffer.from([0xff, 0xd8, 0xff]) });
+    await db()
+      .insertInto('photo_id_checks')
+      .values({
+        id: 'role-table-photo-id',
+        account_id: p9!.id,
+        digits: '1234',
+        document_photo_id: evidenceId,
+      })
+      .execute();
     await db()
       .insertInto('id_checks')
       .values({
@@ -253,6 +269,7 @@ describe('roles', () => {
         kind: 'fraud-signal',
         signal: 'too-many-attempts',
         summary: '{}',
+        photo_id_check_id: 'role-table-photo-id',
       })
       .execute();
     // Every route parameter stands for something that exists, so an allowed
@@ -263,6 +280,7 @@ describe('roles', () => {
       clientId: DEMO_CLIENT_ID,
       accountId: p9!.id,
       checkId,
+      evidenceId,
     };
     const url = (u: string) =>
       u.replace(/:([A-Za-z]+)/g, (_, name: string) => {

@@ -3,7 +3,10 @@
 // permission table (roles.ts), the signed-in staff member, the page
 // renderer and the form reader. An area file holds only its own handlers.
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { EvidenceStore } from '../adapters/document-check/evidence-store.js';
+import type { GpSystem } from '../adapters/gp-system/index.js';
 import type { Notifier } from '../adapters/notify/port.js';
+import type { Demographics } from '../adapters/pds/index.js';
 import type { RateLimits } from '../adapters/rate-limits.js';
 import type { AuditLog } from '../audit/log.js';
 import type { PasswordPolicy } from '../domain/password-policy.js';
@@ -27,6 +30,12 @@ export interface BackofficeDeps {
   notifier: Notifier;
   limits: RateLimits;
   passwords: PasswordPolicy;
+  /** The national demographics record (PDS): in-person checks look patients up. */
+  demographics: Demographics;
+  /** The GP systems (IM1): issuing GP online services details in person. */
+  gpSystem: GpSystem;
+  /** Photo ID evidence, for the ID checker's review. */
+  evidence: EvidenceStore;
 }
 
 export const SIGN_IN_PATH = '/backoffice/sign-in';

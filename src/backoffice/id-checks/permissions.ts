@@ -9,9 +9,12 @@ const checkers: readonly StaffRole[] = ['id-checker'];
 export const ID_CHECK_ROUTES = [
   // The queue: open items oldest first (?state=decided for the decided ones).
   { method: 'GET', url: '/backoffice/id-checks', roles: checkers },
-  // One item, with its evidence and the account's earlier items; the decision.
+  // One item, with its evidence and the account's earlier items; the decision (a photo ID
+  // referral is approved or rejected, see photo-id-review.ts).
   { method: 'GET', url: '/backoffice/id-checks/:checkId', roles: checkers },
   { method: 'POST', url: '/backoffice/id-checks/:checkId', roles: checkers },
+  // The photo ID evidence of an item (document photo, video, frames), decrypted and never cached.
+  { method: 'GET', url: '/backoffice/id-checks/:checkId/evidence/:evidenceId', roles: checkers },
 ] as const satisfies readonly BackofficeRoute[];
 
 /** Links on the back-office home page (shown to the roles that may open them). */

@@ -2,8 +2,9 @@
 // review. Today these are the fraud signals the proving journeys raise (a
 // demographics match to a person who has died, GP online services details or
 // an NHS number another account already holds, the proving limit hit); photo
-// ID referrals join as kind 'photo-id' with their own decisions. A checker
-// lists the open items (oldest first), opens one (the account, the attempt's
+// ID referrals are kind 'photo-id', reviewed and decided in photo-id-review.ts.
+// A checker lists the open items (oldest first, filtered by kind, with how
+// long each has waited), opens one (the account, the attempt's
 // GPG45 evidence and explanation, the other account involved, earlier items
 // for the account) and decides it once with a reason from a fixed list.
 // Every view and decision is audited with the staff member. Checkers at the
@@ -16,11 +17,12 @@ import {
   decideIdCheck,
   findIdCheck,
   idChecksForAccount,
-  listIdChecks,
   type IdCheck,
   type IdCheckSignal,
   type IdCheckStatus,
 } from '../../store/id-checks.js';
+import { listQueue } from '../../store/photo-id-review.js';
+import type { IdCheckKind } from '../../store/schema.js';
 import { lockAccount } from '../../store/support.js';
 import { fields, type BackofficeKit, type Fields } from '../kit.js';
 import { organisationFilter, seesOrganisation } from '../organisation.js';
@@ -28,6 +30,7 @@ import { isOwnAccount } from '../support/access.js';
 import { REASON_MAX_LENGTH, keep, noStore, notifyPatient } from '../support/form.js';
 import { dateTimeText } from '../support/format.js';
 import { levelText } from '../support/patient.js';
+import { APPROVE_REASONS, REJECT_REASONS, registerPhotoIdReview, waitedText } from './photo-id-review.js';
 
 /** The signal in plain words, for the queue and the item. */
 export const SIGNAL_TEXT: Record<IdCheckSignal, string> = {
@@ -83,7 +86,15 @@ export const FRAUD_SIGNAL_DECISIONS: readonly Decision[] = [
 ];
 
 const decisionText = (value: string | null) =>
-  FRAUD_SIGNAL_DECISIONS.find((d) => d.value === value)?.text ?? value ?? '';
+  [...FRAUD_SIGNAL_DECISIONS, ...APPROVE_REASONS, ...REJECT_REASONS].find((d) => d.value === value)?.text ??
+  value ??
+  '';
+
+/** The kinds of item, for the queue's filter. */
+export const KIND_TEXT: Record<IdCheckKind, string> = {
+  'photo-id': 'Photo ID referrals',
+  'fraud-signal': 'Fraud signals',
+};
 
 /** Control characters other than line breaks and tabs are taken out (jsonb cannot hold NUL). */
 const CONTROL = /[^\P{Cc}\n\r\t]/gu;
@@ -91,7 +102,8 @@ const CONTROL = /[^\P{Cc}\n\r\t]/gu;
 /** Opaque ids only: anything else is simply not found. */
 const CHECK_ID = /^[A-Za-z0-9-]{1,64}$/;
 
-const signalText = (c: IdCheck) => (c.signal ? SIGNAL_TEXT[c.signal] : 'Photo ID');
+const signalText = (c: { signal: IdCheckSignal | null }) =>
+  c.signal ? SIGNAL_TEXT[c.signal] : 'Photo ID and video to review';
 
 /** A score or evidence part as read: numbers and words only. */
 function part(value: unknown): string {
@@ -150,7 +162,10 @@ export function registerIdCheckRoutes(kit: BackofficeKit): void {
     return { check, account };
   }
 
+  const photoIdReview = registerPhotoIdReview(kit, checkFor);
+
   async function itemPage(
+    request: FastifyRequest,
     reply: FastifyReply,
     status: number,
     check: IdCheck,
@@ -166,7 +181,9 @@ export function registerIdCheckRoutes(kit: BackofficeKit): void {
           .executeTakeFirst()
       : undefined;
     const history = await idChecksForAccount(deps.db, account.id, check.id);
+    const photoEvidence = await photoIdReview.fraudSignalEvidence(request, check, account);
     return send(noStore(reply), status, 'id-checks/item', {
+      photoEvidence,
       pageTitle: signalText(check),
       c: check,
       signal: signalText(check),
@@ -216,16 +233,25 @@ export function registerIdCheckRoutes(kit: BackofficeKit): void {
 
   route('GET /backoffice/id-checks', async (request, reply) => {
     const { staff } = staffOf(request);
-    const { state: asked } = request.query as { state?: unknown };
+    const { state: asked, kind: askedKind } = request.query as { state?: unknown; kind?: unknown };
     const state = asked === 'decided' ? 'decided' : 'open';
-    const rows = await listIdChecks(deps.db, { state, gpOdsCode: organisationFilter(staff) });
+    const kind = askedKind === 'photo-id' || askedKind === 'fraud-signal' ? askedKind : undefined;
+    const rows = await listQueue(deps.db, { state, kind, gpOdsCode: organisationFilter(staff) });
+    const now = new Date();
     return send(noStore(reply), 200, 'id-checks/queue', {
       pageTitle: state === 'open' ? 'ID checks to review' : 'Decided ID checks',
       state,
+      kind,
+      kinds: Object.entries(KIND_TEXT).map(([value, text]) => ({ value, text })),
       items: rows.map((r) => ({
         id: r.id,
-        when: dateTimeText(new Date(r.created_at)),
-        signal: signalText(r),
+        when: dateTimeText(new Date(r.submitted_at ?? r.created_at)),
+        waited: waitedText(new Date(r.submitted_at ?? r.created_at), now),
+        kind: r.kind,
+        signal:
+          r.kind === 'photo-id' && r.asked_for_review
+            ? 'Photo ID: the person asked for a person to check'
+            : signalText(r),
         accountId: r.account_id,
         practice: r.gp_ods_code ?? 'Not known',
         status: STATUS_TEXT[r.status],
@@ -246,12 +272,15 @@ export function registerIdCheckRoutes(kit: BackofficeKit): void {
       details: { staffId: staff.id, checkId: found.check.id, signal: found.check.signal },
     });
     const { done } = request.query as { done?: unknown };
-    return itemPage(reply, 200, found.check, found.account, { done: done === 'yes' });
+    if (found.check.kind === 'photo-id')
+      return photoIdReview.page(request, reply, 200, found, { done: done === 'yes' });
+    return itemPage(request, reply, 200, found.check, found.account, { done: done === 'yes' });
   });
 
   route('POST /backoffice/id-checks/:checkId', async (request, reply) => {
     const found = await checkFor(request, reply);
     if (!found) return reply;
+    if (found.check.kind === 'photo-id') return photoIdReview.decide(request, reply, found);
     const { check, account } = found;
     const { staff } = staffOf(request);
     const f = fields(request);
@@ -264,7 +293,7 @@ export function registerIdCheckRoutes(kit: BackofficeKit): void {
       errors.note = `Note must be ${REASON_MAX_LENGTH} characters or fewer`;
     else if (decision?.noteRequired && !note) errors.note = 'Enter a note explaining the decision';
     if (!decision || Object.keys(errors).length)
-      return itemPage(reply, 400, check, account, { values, errors });
+      return itemPage(request, reply, 400, check, account, { values, errors });
 
     if (
       check.status !== 'open' ||
@@ -276,7 +305,7 @@ export function registerIdCheckRoutes(kit: BackofficeKit): void {
       }))
     ) {
       const now = (await findIdCheck(deps.db, check.id)) ?? check;
-      return itemPage(reply, 409, now, account, {
+      return itemPage(request, reply, 409, now, account, {
         values,
         problem: 'This item has already been decided. Nothing was changed.',
       });
