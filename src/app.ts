@@ -22,6 +22,7 @@ import { registerRegisterRoutes } from './journeys/register/routes.js';
 import { registerForgottenPasswordRoutes } from './journeys/forgotten-password/routes.js';
 import { registerAccountRoutes } from './journeys/account/routes.js';
 import { registerProveIdentityRoutes } from './journeys/prove-identity/routes.js';
+import { registerClaimAccountRoutes } from './journeys/claim-account/routes.js';
 import { registerBackofficeRoutes } from './backoffice/routes.js';
 import { createJourneyStore } from './journeys/state.js';
 import { DbAdapter } from './oidc/adapter.js';
@@ -32,6 +33,7 @@ import { auditProviderEvents } from './oidc/events.js';
 import { loadSigningKeys } from './oidc/signing-keys.js';
 import { registerUserinfo } from './oidc/userinfo.js';
 import { registerUsersApi } from './users-api/routes.js';
+import { registerProvisionApi } from './provision-api/routes.js';
 import { ping, type Db } from './store/db.js';
 import type { Sealer } from './store/encryption.js';
 import { registerErrorPages } from './web/errors.js';
@@ -99,6 +101,7 @@ export const JOURNEYS = [
   'forgotten-password',
   'account',
   'prove-identity',
+  'claim-account',
 ] as const;
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
@@ -154,6 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     adapter,
   });
   registerUsersApi(app, { ...deps, signingKeys: () => loadSigningKeys(deps.db, deps.sealer) });
+  registerProvisionApi(app, { ...deps, signingKeys: () => loadSigningKeys(deps.db, deps.sealer) });
   app.get('/trustmark/:host', (request, reply) => {
     const { host } = request.params as { host: string };
     if (host !== new URL(deps.issuer).host) return reply.code(404).send({ error: 'not_found' });
@@ -188,6 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   registerForgottenPasswordRoutes(app, journeyDeps);
   registerAccountRoutes(app, journeyDeps);
   registerProveIdentityRoutes(app, journeyDeps);
+  registerClaimAccountRoutes(app, journeyDeps);
   registerBackofficeRoutes(app, deps);
   if (!deps.production) registerDevRoutes(app, deps.db);
 

@@ -8,6 +8,7 @@
 import type { StaffRoleName } from '../store/schema.js';
 import { AUDIT_LINKS, AUDIT_ROUTES } from './audit/permissions.js';
 import { ID_CHECK_LINKS, ID_CHECK_ROUTES } from './id-checks/permissions.js';
+import { IN_PERSON_LINKS, IN_PERSON_ROUTES } from './in-person/permissions.js';
 import { SUPPLIER_LINKS, SUPPLIER_ROUTES } from './suppliers/permissions.js';
 import { SUPPORT_LINKS, SUPPORT_ROUTES } from './support/permissions.js';
 
@@ -79,6 +80,7 @@ export const BACKOFFICE_ROUTES = [
   ...SUPPORT_ROUTES,
   ...AUDIT_ROUTES,
   ...ID_CHECK_ROUTES,
+  ...IN_PERSON_ROUTES,
 ] as const satisfies readonly BackofficeRoute[];
 
 export type BackofficeRouteKey =
@@ -108,6 +110,7 @@ export const HOME_LINKS: HomeLink[] = [
   ...SUPPORT_LINKS,
   ...AUDIT_LINKS,
   ...ID_CHECK_LINKS,
+  ...IN_PERSON_LINKS,
   { href: '/backoffice/passkeys', text: 'Your passkeys', route: 'GET /backoffice/passkeys' },
   { href: '/backoffice/staff', text: 'Staff', route: 'GET /backoffice/staff' },
   {

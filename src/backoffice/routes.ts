@@ -6,6 +6,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { registerAuditRoutes } from './audit/routes.js';
 import { registerIdCheckRoutes } from './id-checks/routes.js';
+import { registerInPersonRoutes } from './in-person/routes.js';
 import { createKit, type BackofficeDeps } from './kit.js';
 import { registerStaffRoutes } from './staff/routes.js';
 import { registerSupplierRoutes } from './suppliers/routes.js';
@@ -29,5 +30,6 @@ export function registerBackofficeRoutes(app: FastifyInstance, deps: BackofficeD
   registerSupportRoutes(kit);
   registerAuditRoutes(kit);
   registerIdCheckRoutes(kit);
+  registerInPersonRoutes(kit);
   kit.assertAllRegistered();
 }

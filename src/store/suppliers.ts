@@ -17,6 +17,9 @@ import { err, ok, type Result } from '../domain/result.js';
 import type { Db } from './db.js';
 import type { Supplier, SupplierApproval, SupplierMetadata, SupplierSuspension } from './schema.js';
 
+/** An organisation's ODS code, as approved for the Provision Account API. */
+const PROVISIONING_ODS_CODE = /^[A-Z0-9]{3,6}$/;
+
 export interface SupplierInput {
   clientId: string;
   name: string;
@@ -35,6 +38,8 @@ export interface SupplierInput {
   sandpit?: boolean;
   /** Approved for the Users (SCIM) API. */
   usersApi?: boolean;
+  /** Approved for the Provision Account API, for this organisation's ODS code; absent when not. */
+  provisioningOdsCode?: string;
   /**
    * The GP integration approval behind gp_integration_credentials (kept only
    * while that scope is approved). Whether one is needed is decided by
@@ -72,6 +77,12 @@ export function buildSupplierMetadata(input: SupplierInput): Result<SupplierMeta
     sandpit: input.sandpit ?? false,
     users_api: input.usersApi ?? false,
   };
+  if (input.provisioningOdsCode !== undefined) {
+    const odsCode = input.provisioningOdsCode.trim().toUpperCase();
+    if (!PROVISIONING_ODS_CODE.test(odsCode))
+      return err('Provisioning: the ODS code must be 3 to 6 letters and digits, like A12345');
+    metadata.provisioning = { ods_code: odsCode };
+  }
   if (input.gpIntegrationApproval && scopes.value.includes(GP_INTEGRATION_SCOPE)) {
     metadata.gp_integration_approval = input.gpIntegrationApproval;
   }
@@ -198,6 +209,7 @@ export function supplierToInput(s: Supplier): SupplierInput {
     ...(m.backchannel_logout_uri ? { backchannelLogoutUri: m.backchannel_logout_uri } : {}),
     sandpit: m.sandpit ?? false,
     usersApi: m.users_api ?? false,
+    ...(m.provisioning ? { provisioningOdsCode: m.provisioning.ods_code } : {}),
     ...(m.gp_integration_approval ? { gpIntegrationApproval: m.gp_integration_approval } : {}),
   };
 }
@@ -252,6 +264,7 @@ export async function describeRegistration(s: Supplier): Promise<Record<string, 
     keys: m.jwks_uri ?? (await keyThumbprints(s)),
     sandpit: m.sandpit ?? false,
     users_api: m.users_api ?? false,
+    ...(m.provisioning ? { provisioning: m.provisioning } : {}),
     ...(m.gp_integration_approval ? { gp_integration_approval: m.gp_integration_approval } : {}),
   };
 }

@@ -27,6 +27,8 @@ const SUPPLIER_FLAGS: [string, string][] = [
   ['--sandpit', 'mark it as a sandpit (test) supplier'],
   ['--users-api', 'approve it for the Users (SCIM) API: the jwt-bearer grant and GET /v2/Users'],
   ['--no-users-api', 'withdraw (or do not give) that approval'],
+  ['--provisioning ODS', 'approve it for the Provision Account API, for the organisation with this ODS code'],
+  ['--no-provisioning', 'withdraw that approval'],
   [
     '--gp-integration-approval REF',
     'the GP integration (IM1 pairing) approval reference; needed to grant gp_integration_credentials',

@@ -31,6 +31,8 @@ export const SUPPLIER_FLAGS: FlagOptions = {
   sandpit: { type: 'boolean' },
   'users-api': { type: 'boolean' },
   'no-users-api': { type: 'boolean' },
+  provisioning: { type: 'string' },
+  'no-provisioning': { type: 'boolean' },
   'gp-integration-approval': { type: 'string' },
 };
 

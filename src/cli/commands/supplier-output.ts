@@ -34,6 +34,7 @@ export async function describeSupplier(s: Supplier): Promise<string[]> {
     `  back-channel logout URI:   ${m.backchannel_logout_uri ?? '(none)'}`,
     `  sandpit:                   ${m.sandpit ? 'yes' : 'no'}`,
     `  Users (SCIM) API:          ${m.users_api ? 'approved' : 'no'}`,
+    `  Provision Account API:     ${m.provisioning ? `approved for ${m.provisioning.ods_code}` : 'no'}`,
   ];
 }
 

@@ -62,6 +62,7 @@ export const suppliersAdd = command(async (ctx, args) => {
     ...(backchannel ? { backchannelLogoutUri: backchannel } : {}),
     sandpit: flag(p, 'sandpit'),
     usersApi: flag(p, 'users-api'),
+    ...(str(p, 'provisioning') ? { provisioningOdsCode: str(p, 'provisioning') } : {}),
     ...(gpApproval ? { gpIntegrationApproval: gpApproval } : {}),
   };
   const saved = await saveSupplier(ctx.db, input, { create: true });

@@ -53,6 +53,8 @@ export const suppliersChange = command(async (ctx, args) => {
     throw new UsageError('Give --sandpit or --no-sandpit, not both');
   if (flag(p, 'users-api') && flag(p, 'no-users-api'))
     throw new UsageError('Give --users-api or --no-users-api, not both');
+  if (given(p, 'provisioning') && flag(p, 'no-provisioning'))
+    throw new UsageError('Give --provisioning or --no-provisioning, not both');
   if (flag(p, 'suspend') || flag(p, 'resume')) return suspendOrResume(ctx, p, clientId);
   if (given(p, 'reason')) throw new UsageError('--reason goes with --suspend or --resume');
 
@@ -101,6 +103,9 @@ export const suppliersChange = command(async (ctx, args) => {
   if (flag(p, 'no-sandpit')) input.sandpit = false;
   if (flag(p, 'users-api')) input.usersApi = true;
   if (flag(p, 'no-users-api')) input.usersApi = false;
+  const provisioning = str(p, 'provisioning');
+  if (provisioning !== undefined) input.provisioningOdsCode = provisioning;
+  if (flag(p, 'no-provisioning')) delete input.provisioningOdsCode;
   const alreadyApproved = existing.metadata.scope.split(' ').includes(GP_INTEGRATION_SCOPE);
   const gpApproval = gpApprovalFrom(p, input.scopes, alreadyApproved, operatorName(ctx));
   if (gpApproval) input.gpIntegrationApproval = gpApproval;
