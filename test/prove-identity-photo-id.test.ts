@@ -695,6 +695,9 @@ describe('the outcomes', () => {
     const page = await p.browser.get('/prove-identity/photo-id');
     expect(page.body).toContain('Your photo ID is being checked');
     expect(page.body).not.toContain('Which photo ID will you use?');
+    expect((await p.browser.get('/account')).body).toContain(
+      'Your photo ID is being checked. We will email you when it has been.',
+    );
 
     // An ID checker rejects it (the back office does this): the account says what to do, and a new check may start.
     await db()
@@ -704,6 +707,9 @@ describe('the outcomes', () => {
       .execute();
     const after = await p.browser.get('/prove-identity');
     expect(after.body).toContain('We could not confirm who you are from the photo ID you sent');
+    expect((await p.browser.get('/account')).body).toContain(
+      'We could not confirm who you are from your photo ID. You can try again.',
+    );
     expect(after.body).toContain('ask your GP surgery to check your photo ID with you in person');
     expect((await p.browser.get('/prove-identity/photo-id')).body).toContain('Which photo ID will you use?');
     expect((await p.browser.get('/prove-identity/photo-id/outcome')).body).toContain(

@@ -331,10 +331,10 @@ describe('proving to P5 from the account', () => {
     expect(JSON.stringify(evidence!.evidence)).not.toMatch(NHS_NUMBER_IN_CLEAR);
     expect(JSON.stringify(proved[0]!.details)).not.toMatch(NHS_NUMBER_IN_CLEAR);
 
-    // The account says so, offers nothing more at P5, and does not show the number.
+    // The account says so, offers the way on to P9, and does not show the number.
     const account = await browser.get('/account');
     expect(account.body).toContain('Your identity has been matched to your NHS record');
-    expect(account.body).not.toContain('href="/prove-identity"');
+    expect(account.body).toContain('href="/prove-identity"');
     expect(account.body).not.toContain(expected.nhsNumber);
     expectRedirect(await browser.get('/prove-identity/details'), '/prove-identity');
     const activity = await browser.get('/account/activity');

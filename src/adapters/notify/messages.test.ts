@@ -52,6 +52,38 @@ const examples: Record<MessageType, Message[]> = {
       reason: 'The photo of your ID was not clear enough to read.',
     },
   ],
+  'email-delegation-invitation': [
+    {
+      type: 'email-delegation-invitation',
+      to: 'carer@example.com',
+      grantorName: 'Pat Okafor',
+      link: 'http://localhost:3000/delegation/invitation?token=abc',
+      expiresOn: '1 December 2026',
+    },
+  ],
+  'email-delegation-changed': [
+    {
+      type: 'email-delegation-changed',
+      to: 'a@example.com',
+      change: 'accepted',
+      role: 'grantor',
+      otherName: 'Sam',
+    },
+    {
+      type: 'email-delegation-changed',
+      to: 'a@example.com',
+      change: 'revoked',
+      role: 'delegate',
+      otherName: 'Pat',
+    },
+    {
+      type: 'email-delegation-changed',
+      to: 'a@example.com',
+      change: 'turned-16',
+      role: 'grantor',
+      otherName: 'Sam',
+    },
+  ],
   'email-claim-account': [
     {
       type: 'email-claim-account',

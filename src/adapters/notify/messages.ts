@@ -5,13 +5,110 @@
 // template text the operator pastes into GOV.UK Notify. So the development
 // outbox shows exactly what Notify would send, and there is one source of
 // truth for both.
-import type { AccountChange, EmailCodePurpose, Message, SupportAction } from './port.js';
+import type { AccountChange, DelegationChange, EmailCodePurpose, Message, SupportAction } from './port.js';
 
 /** How long codes last. The code issuer must use the same values. */
 export const EMAIL_CODE_EXPIRY_MINUTES = 15;
 export const SMS_CODE_EXPIRY_MINUTES = 5;
 /** How long a back-office invitation link works. The invitation issuer must use the same value. */
 export const STAFF_INVITATION_EXPIRY_HOURS = 72;
+/** The words of each delegation notice, for the grantor and for the delegate. */
+const DELEGATION_CHANGE_TEXT: Record<
+  DelegationChange,
+  (other: string, role: 'grantor' | 'delegate') => { subject: string; what: string }
+> = {
+  accepted: (other, role) =>
+    role === 'grantor'
+      ? {
+          subject: `${other} can now help manage your care`,
+          what: `${other} accepted your invitation and can now manage the parts of your care you chose.`,
+        }
+      : {
+          subject: `you can now help manage ${other}'s care`,
+          what: `You accepted ${other}'s invitation and can now manage the parts of their care they chose.`,
+        },
+  declined: (other, role) =>
+    role === 'grantor'
+      ? {
+          subject: `${other} declined your invitation`,
+          what: `${other} declined your invitation to help manage your care.`,
+        }
+      : {
+          subject: `you declined ${other}'s invitation`,
+          what: `You declined ${other}'s invitation to help manage their care.`,
+        },
+  revoked: (other, role) =>
+    role === 'grantor'
+      ? {
+          subject: `${other} can no longer manage your care`,
+          what: `${other} can no longer manage any part of your care.`,
+        }
+      : {
+          subject: `you can no longer manage ${other}'s care`,
+          what: `You can no longer manage any part of ${other}'s care.`,
+        },
+  changed: (other, role) =>
+    role === 'grantor'
+      ? {
+          subject: `you changed what ${other} can do`,
+          what: `You changed which parts of your care ${other} can manage, or until when.`,
+        }
+      : {
+          subject: `${other} changed what you can do`,
+          what: `${other} changed which parts of their care you can manage, or until when.`,
+        },
+  suspended: (other, role) =>
+    role === 'grantor'
+      ? {
+          subject: `${other}'s access to your care is paused`,
+          what: `NHS login support has paused ${other}'s access to your care.`,
+        }
+      : {
+          subject: `your access to ${other}'s care is paused`,
+          what: `NHS login support has paused your access to ${other}'s care.`,
+        },
+  reinstated: (other, role) =>
+    role === 'grantor'
+      ? {
+          subject: `${other}'s access to your care is back`,
+          what: `NHS login support has restored ${other}'s access to your care.`,
+        }
+      : {
+          subject: `your access to ${other}'s care is back`,
+          what: `NHS login support has restored your access to ${other}'s care.`,
+        },
+  expired: (other, role) =>
+    role === 'grantor'
+      ? {
+          subject: `${other}'s access to your care has ended`,
+          what: `${other}'s access to your care has reached its end date.`,
+        }
+      : {
+          subject: `your access to ${other}'s care has ended`,
+          what: `Your access to ${other}'s care has reached its end date.`,
+        },
+  'set-up-by-practice': (other, role) =>
+    role === 'grantor'
+      ? {
+          subject: `${other} can now help manage your care`,
+          what: `Your GP surgery has set up ${other} to help manage your care.`,
+        }
+      : {
+          subject: `you can now help manage ${other}'s care`,
+          what: `${other}'s GP surgery has set you up to help manage their care.`,
+        },
+  'turned-16': (other, role) =>
+    role === 'grantor'
+      ? {
+          subject: 'you can now manage your own care',
+          what: `Now you are 16, ${other} can no longer manage your care through NHS login. If you want them to, you can give them access yourself from your NHS login account.`,
+        }
+      : {
+          subject: `your access to ${other}'s care has ended`,
+          what: `${other} is now 16, so your access to their care has ended. They can give you access again themselves.`,
+        },
+};
+
 /** How soon an ID checker usually looks at a photo ID check, in words. */
 export const PHOTO_ID_REVIEW_TEXT = '2 working days';
 
@@ -301,6 +398,22 @@ export function renderMessage(message: Message, options: RenderOptions = {}): Re
         `The link works once and stops working on ${message.expiresOn}. Do not forward this email.`,
         'If you did not ask your GP surgery for an NHS login, do not open the link. Contact your GP surgery.',
       ]);
+    case 'email-delegation-invitation':
+      return notice(message.to, `NHS login: ${message.grantorName} has asked you to help manage their care`, [
+        `${message.grantorName} wants to let you manage parts of their care through NHS websites and apps, such as booking appointments or ordering repeat prescriptions.`,
+        'To accept, open this link. You will need to log in to NHS login (or create an NHS login) and prove who you are:',
+        message.link,
+        `The link works once and stops working on ${message.expiresOn}. Do not forward this email.`,
+        `If you do not know ${message.grantorName}, do not open the link. ${cap(supportText(options))}.`,
+      ]);
+    case 'email-delegation-changed': {
+      const text = DELEGATION_CHANGE_TEXT[message.change](message.otherName, message.role);
+      return notice(message.to, `NHS login: ${text.subject}`, [
+        text.what,
+        'You can see who can manage your care, and whose care you can manage, in your NHS login account.',
+        `If you did not expect this, ${supportText(options)}.`,
+      ]);
+    }
     case 'staff-invitation':
       return notice(message.to, 'You have been invited to the NHS login back office', [
         `Dear ${message.name},`,

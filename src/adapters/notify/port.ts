@@ -159,6 +159,44 @@ export interface EmailClaimAccountMessage {
   expiresOn: string;
 }
 
+/**
+ * Delegated access: the grantor invites someone to manage parts of their
+ * care. The single-use link (CLAIM-like, 7 days) leads to signing in or
+ * registering, proving who they are to P9, and accepting.
+ */
+export interface EmailDelegationInvitationMessage {
+  type: 'email-delegation-invitation';
+  to: string;
+  /** The grantor's name as proven (given and family name). */
+  grantorName: string;
+  link: string;
+  /** When the link stops working, in words. */
+  expiresOn: string;
+}
+
+/** What happened to a delegation, told to each person involved. */
+export type DelegationChange =
+  | 'accepted'
+  | 'declined'
+  | 'revoked'
+  | 'changed'
+  | 'suspended'
+  | 'reinstated'
+  | 'expired'
+  | 'set-up-by-practice'
+  /** A practice's delegation for a child ended because they turned 16: they may now give access themselves. */
+  | 'turned-16';
+
+export interface EmailDelegationChangedMessage {
+  type: 'email-delegation-changed';
+  to: string;
+  change: DelegationChange;
+  /** Whether the recipient gives access (grantor) or has it (delegate). */
+  role: 'grantor' | 'delegate';
+  /** The other person's name. */
+  otherName: string;
+}
+
 export type Message =
   | EmailCodeMessage
   | EmailAlreadyRegisteredMessage
@@ -173,6 +211,8 @@ export type Message =
   | EmailPhotoIdReferredMessage
   | EmailPhotoIdRejectedMessage
   | EmailClaimAccountMessage
+  | EmailDelegationInvitationMessage
+  | EmailDelegationChangedMessage
   | StaffInvitationMessage;
 
 export type MessageType = Message['type'];

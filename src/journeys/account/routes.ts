@@ -19,6 +19,8 @@ import {
   updateAccount,
   type Account,
 } from '../../store/accounts.js';
+import { findLatestSubmittedCheck } from '../../store/photo-id-checks.js';
+import type { PhotoIdCheck } from '../../store/schema.js';
 import { cancelErasure } from '../../store/support.js';
 import { csrfProtect } from '../../web/security.js';
 import { authenticatorUri, checkAuthenticatorCode, newAuthenticatorSecret } from '../authenticator-app.js';
@@ -43,6 +45,13 @@ export const PROOFING_LEVEL_TEXT: Record<ProofingLevel, string> = {
   P0: 'You have not proved who you are yet',
   P5: 'Your identity has been matched to your NHS record',
   P9: 'You have proved who you are',
+};
+
+/** What the account page says about the latest photo ID check, while the person is below P9. */
+const PHOTO_ID_STATUS_TEXT: Partial<Record<PhotoIdCheck['status'], string>> = {
+  referred: 'Your photo ID is being checked. We will email you when it has been.',
+  rejected: 'We could not confirm who you are from your photo ID. You can try again.',
+  failed: 'Your last photo ID check did not work. You can try again.',
 };
 
 const TOO_MANY_SENT = 'You have asked for too many codes. Wait 15 minutes and then request a new code';
@@ -203,7 +212,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
     const { journey, account } = s;
     const notice = takeAccountNotice(journey.state);
     if (notice) await journeys.save(reply, journey, journey.state);
-    const services = await listServicesUsed(deps.db, account.id);
+    const [services, photoId] = await Promise.all([
+      listServicesUsed(deps.db, account.id),
+      account.proofing_level === 'P9' ? undefined : findLatestSubmittedCheck(deps.db, account.id),
+    ]);
     return renderJourney(reply, journey, 'account/index.njk', {
       notice,
       eraseOn: account.erase_after ? DATE.format(account.erase_after) : undefined,
@@ -214,8 +226,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
         account.proofing_suspended_at !== null
           ? 'We need you to prove who you are again'
           : PROOFING_LEVEL_TEXT[account.proofing_level],
-      // P0 (or suspended): the way to prove it.
-      canProve: account.proofing_level === 'P0',
+      // The outcome of a photo ID check an ID checker has, or had, in hand.
+      photoIdStatus: photoId ? PHOTO_ID_STATUS_TEXT[photoId.status] : undefined,
+      // Below P9 (or suspended): the ways to prove more.
+      canProve: account.proofing_level !== 'P9',
       services: services.map((svc) => ({
         name: svc.name,
         firstUsed: DATE.format(svc.firstUsedAt),
