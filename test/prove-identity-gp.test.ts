@@ -6,6 +6,8 @@
 // NHS number another account holds, and the GPG45 record of each decision.
 // Details come from the embedded simulated GP system
 // (fixtures/gp-system/linkages.ndjson); each test uses its own set.
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestCode, readOutbox } from '../src/adapters/notify/outbox.js';
 import {
@@ -24,7 +26,8 @@ import { signInThroughSupplier } from './support/flow.js';
 import { newPerson, signInToAccount } from './support/people.js';
 import { startTestService, type TestService } from './support/service.js';
 import { expectRedirect } from './support/staff.js';
-import { authorizeUrl, demoSupplier } from './support/supplier.js';
+import { authorizeUrl, demoSupplier, newKeyPair, type TestSupplier } from './support/supplier.js';
+import { saveSupplier } from '../src/store/suppliers.js';
 import { decodeJwt, exchangeCode } from './support/token.js';
 
 /** Failed attempts each account may make before a pause (the real limit is 5 a day). */
@@ -577,6 +580,99 @@ describe('step-up from a supplier', () => {
       vot: 'P9.Cp.Cd',
       identity_proofing_level: 'P9',
       nhs_number: LINKAGES.sophia.nhsNumber,
+    });
+  });
+});
+
+describe('step-up after single sign-on (asserted_login_identity)', () => {
+  it('signs a P5 person in at a paired supplier that needs P9, offers the routes inline, and returns with vot P9.Cp.Cd', async () => {
+    const keys = newKeyPair();
+    const partner: TestSupplier = {
+      clientId: 'sso-p9-partner',
+      redirectUri: 'https://sso-p9.example/callback',
+      ...keys,
+    };
+    const saved = await saveSupplier(db(), {
+      clientId: partner.clientId,
+      name: 'Hospital portal',
+      publicKeysPem: [keys.publicKeyPem],
+      redirectUris: [partner.redirectUri],
+      scopes: ['openid', 'profile'],
+      allowedVectors: ['P9.Cp.Cd', 'P5.Cp.Cd'],
+      ssoPartners: [demo.clientId],
+    });
+    expect(saved.ok).toBe(true);
+    // Ciarán Hall: a P5 NHS login, and his GP online services details (fixtures/gp-system).
+    const person = await provedEarlier('sso-step-up', {
+      nhsNumber: '9990011346',
+      familyName: 'Hall',
+      givenName: 'Ciarán John',
+      birthdate: '1970-08-17',
+      gpOdsCode: 'F81001',
+    });
+    const cb = await signInThroughSupplier(
+      service,
+      new TestBrowser(service.app, freshIp()),
+      demo,
+      { email: person.email, phone: person.phone_number },
+      { vtr: '["P5.Cp.Cd"]', scope: 'openid profile' },
+    );
+    const demoIdToken = decodeJwt((await exchangeCode(service.app, demo, cb.code!)).body.id_token as string);
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = () =>
+      new SignJWT({ code: demoIdToken.payload.jti })
+        .setProtectedHeader({ alg: 'RS512' })
+        .setIssuer(demo.clientId)
+        .setJti(randomBytes(8).toString('hex'))
+        .setIssuedAt(now)
+        .setExpirationTime(now + 60)
+        .sign(demo.privateKey);
+
+    // With prompt=none the partner cannot have the person prove more: NHS login's prompt=none error, at its redirect URI.
+    const silent = await new TestBrowser(service.app, freshIp()).follow(
+      authorizeUrl(partner, {
+        prompt: 'none',
+        vtr: '["P9.Cp.Cd"]',
+        scope: 'openid profile',
+        asserted_login_identity: await assertion(),
+      }).url,
+    );
+    expect(silent.url.startsWith(partner.redirectUri)).toBe(true);
+    expect(new URL(silent.url).searchParams.get('error')).toBe('sso_login_required');
+
+    // Without it, the assertion signs the person in (no password asked) and the routes are offered inline.
+    const browser = new TestBrowser(service.app, freshIp());
+    const offer = await browser.follow(
+      authorizeUrl(partner, {
+        vtr: '["P9.Cp.Cd"]',
+        scope: 'openid profile',
+        asserted_login_identity: await assertion(),
+      }).url,
+    );
+    expect(offer.url).toBe('/sign-in/prove-identity');
+    expect(offer.body).toContain('Hospital portal');
+    expectRedirect(
+      await submit(browser, {
+        accountId: '6523792358',
+        linkageKey: 'xELdPq9se7GB4',
+        odsCode: 'F81001',
+        familyName: 'Hall',
+        day: '17',
+        month: '8',
+        year: '1970',
+      }),
+      '/prove-identity/done',
+    );
+    await browser.get('/prove-identity/done');
+    const finished = await browser.post('/prove-identity/done', {});
+    const back = await browser.follow(finished.location!);
+    expect(back.url.startsWith(partner.redirectUri)).toBe(true);
+    const tokens = await exchangeCode(service.app, partner, new URL(back.url).searchParams.get('code')!);
+    expect(decodeJwt(tokens.body.id_token as string).payload).toMatchObject({
+      sub: person.id,
+      vot: 'P9.Cp.Cd',
+      identity_proofing_level: 'P9',
+      nhs_number: '9990011346',
     });
   });
 });
