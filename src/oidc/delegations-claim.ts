@@ -7,7 +7,7 @@
 import { mayAct, type Permission } from '../domain/delegation.js';
 import type { Account } from '../store/accounts.js';
 import type { Db } from '../store/db.js';
-import { activeDelegationsFor } from '../store/delegations.js';
+import { activeDelegationsFor, delegationTimes } from '../store/delegations.js';
 import type { Sealer } from '../store/encryption.js';
 import { ukToday } from './token-exchange.js';
 
@@ -38,13 +38,7 @@ export async function delegationsClaim(
       ({ delegation: d, grantor }) =>
         mayAct({
           status: d.status,
-          times: {
-            origin: d.origin,
-            endsOn: d.ends_on ?? undefined,
-            reviewOn: d.review_on ?? undefined,
-            forChild: d.for_child,
-            grantorBirthDate: grantor.birthdate ?? undefined,
-          },
+          times: delegationTimes(d, grantor.birthdate),
           today,
           grantorLevel: grantor.proofing_level,
           delegateLevel: delegate.proofing_level,

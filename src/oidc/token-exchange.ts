@@ -36,7 +36,7 @@ import {
 } from '../domain/delegation.js';
 import { findAccountById } from '../store/accounts.js';
 import type { Db } from '../store/db.js';
-import { liveDelegationBetween, recordActed } from '../store/delegations.js';
+import { delegationTimes, liveDelegationBetween, recordActed } from '../store/delegations.js';
 import type { AccessTokenRecord } from './access-token.js';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from './grant-types.js';
 import { createOwnJwtVerifier } from './userinfo.js';
@@ -133,37 +133,30 @@ export function registerTokenExchangeGrant(provider: Provider, deps: ExchangeDep
       const delegateId = record.accountId;
       const grantorId = params.requested_subject;
       const audit = { delegateId, grantorId };
-      const alreadyActing = payload.act !== undefined;
-      const delegation = alreadyActing
-        ? undefined
-        : await liveDelegationBetween(deps.db, grantorId, delegateId);
+      const refusedFor = (refusal: ActingRefusal, delegationId?: string) =>
+        refuse(
+          invalidGrant(
+            refusal === 'chained' ? REFUSAL_TEXT.chained : `no active delegation: ${REFUSAL_TEXT[refusal]}`,
+          ),
+          { ...audit, refusal, delegationId },
+        );
+      // A delegate of a delegate gets nothing (the token already acts for someone).
+      if (payload.act !== undefined) return refusedFor('chained');
+      const delegation = await liveDelegationBetween(deps.db, grantorId, delegateId);
+      if (!delegation) return refusedFor('not-active');
       const [grantor, delegate] = await Promise.all([
         findAccountById(deps.db, grantorId),
         findAccountById(deps.db, delegateId),
       ]);
       const refusal = mayAct({
-        status: delegation?.status ?? 'revoked',
-        times: {
-          origin: delegation?.origin ?? 'person',
-          endsOn: delegation?.ends_on ?? undefined,
-          reviewOn: delegation?.review_on ?? undefined,
-          forChild: delegation?.for_child ?? false,
-          grantorBirthDate: grantor?.birthdate ?? undefined,
-        },
+        status: delegation.status,
+        times: delegationTimes(delegation, grantor?.birthdate),
         today: ukToday(),
         grantorLevel: grantor && !grantor.locked_at ? grantor.proofing_level : 'P0',
         delegateLevel: delegate && !delegate.locked_at ? delegate.proofing_level : 'P0',
-        alreadyActing,
+        alreadyActing: false,
       });
-      if (refusal || !delegation)
-        return refuse(
-          invalidGrant(
-            refusal === 'chained'
-              ? REFUSAL_TEXT.chained
-              : `no active delegation: ${REFUSAL_TEXT[refusal ?? 'not-active']}`,
-          ),
-          { ...audit, refusal, delegationId: delegation?.id },
-        );
+      if (refusal) return refusedFor(refusal, delegation.id);
 
       const requested = (params.scope ?? '').split(' ').filter(Boolean);
       const notDelegation = requested.filter((s) => !s.startsWith(SCOPE_PREFIX));

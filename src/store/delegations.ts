@@ -9,6 +9,7 @@ import {
   transition,
   type DelegationEvent,
   type DelegationStatus,
+  type DelegationTimes,
   type ExpiryReason,
   type Permission,
   type TransitionProblem,
@@ -294,24 +295,39 @@ export async function recordActed(
   );
 }
 
-/** Every delegation where the person gives access, newest first. */
-export async function delegationsGivenBy(db: Db, grantorId: string): Promise<Delegation[]> {
+function delegationsWhere(
+  db: Db,
+  side: 'grantor_id' | 'delegate_id',
+  accountId: string,
+): Promise<Delegation[]> {
   return db
     .selectFrom('delegations')
     .selectAll()
-    .where('grantor_id', '=', grantorId)
+    .where(side, '=', accountId)
     .orderBy('created_at', 'desc')
     .execute();
 }
 
+/** Every delegation where the person gives access, newest first. */
+export const delegationsGivenBy = (db: Db, grantorId: string) =>
+  delegationsWhere(db, 'grantor_id', grantorId);
+
 /** Every delegation where the person has been given access, newest first. */
-export async function delegationsGivenTo(db: Db, delegateId: string): Promise<Delegation[]> {
-  return db
-    .selectFrom('delegations')
-    .selectAll()
-    .where('delegate_id', '=', delegateId)
-    .orderBy('created_at', 'desc')
-    .execute();
+export const delegationsGivenTo = (db: Db, delegateId: string) =>
+  delegationsWhere(db, 'delegate_id', delegateId);
+
+/** The dates that end a delegation by themselves, as src/domain/delegation.ts reads them. */
+export function delegationTimes(
+  d: Pick<Delegation, 'origin' | 'ends_on' | 'review_on' | 'for_child'>,
+  grantorBirthDate: string | null | undefined,
+): DelegationTimes {
+  return {
+    origin: d.origin,
+    endsOn: d.ends_on ?? undefined,
+    reviewOn: d.review_on ?? undefined,
+    forChild: d.for_child,
+    grantorBirthDate: grantorBirthDate ?? undefined,
+  };
 }
 
 /** A delegation's history, oldest first. */
@@ -369,16 +385,7 @@ export async function expireDue(
     .execute();
   const ended: { delegation: Delegation; reason: ExpiryReason }[] = [];
   for (const row of live) {
-    const reason = expiryReason(
-      {
-        origin: row.origin,
-        endsOn: row.ends_on ?? undefined,
-        reviewOn: row.review_on ?? undefined,
-        forChild: row.for_child,
-        grantorBirthDate: row.grantor_birthdate ?? undefined,
-      },
-      today,
-    );
+    const reason = expiryReason(delegationTimes(row, row.grantor_birthdate), today);
     if (!reason) continue;
     const changed = await changeStatus(db, row.id, { type: 'expire' }, { kind: 'system' }, { reason });
     if (changed.ok) ended.push({ delegation: changed.value.delegation, reason });
