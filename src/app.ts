@@ -23,6 +23,7 @@ import { registerForgottenPasswordRoutes } from './journeys/forgotten-password/r
 import { registerAccountRoutes } from './journeys/account/routes.js';
 import { registerProveIdentityRoutes } from './journeys/prove-identity/routes.js';
 import { registerClaimAccountRoutes } from './journeys/claim-account/routes.js';
+import { registerDelegateRoutes } from './journeys/delegate/routes.js';
 import { registerBackofficeRoutes } from './backoffice/routes.js';
 import { createJourneyStore } from './journeys/state.js';
 import { DbAdapter } from './oidc/adapter.js';
@@ -102,6 +103,7 @@ export const JOURNEYS = [
   'account',
   'prove-identity',
   'claim-account',
+  'delegate',
 ] as const;
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
@@ -193,6 +195,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   registerAccountRoutes(app, journeyDeps);
   registerProveIdentityRoutes(app, journeyDeps);
   registerClaimAccountRoutes(app, journeyDeps);
+  registerDelegateRoutes(app, journeyDeps);
   registerBackofficeRoutes(app, deps);
   if (!deps.production) registerDevRoutes(app, deps.db);
 

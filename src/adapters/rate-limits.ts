@@ -62,6 +62,8 @@ export const RATE_LIMITS = {
   photoIdChecksPerAccount: { points: 5, duration: 24 * 60 * 60, blockDuration: 24 * 60 * 60 },
   /** Photo ID checks sent from one IP address (one device, or many accounts behind it). */
   photoIdChecksPerIp: { points: 20, duration: 60 * 60, blockDuration: 60 * 60 },
+  /** Delegation invitations sent by one person (each is an email to an address they typed). */
+  delegationInvitationsPerGrantor: { points: 10, duration: 24 * 60 * 60, blockDuration: 24 * 60 * 60 },
 } satisfies Record<string, LimitRule>;
 
 export type LimitName = keyof typeof RATE_LIMITS;

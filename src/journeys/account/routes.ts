@@ -29,6 +29,7 @@ import { renderJourney } from '../complete.js';
 import type { JourneyDeps } from '../deps.js';
 import { hashPassword, passwordMatches } from '../passwords.js';
 import { forgetDevices } from '../remembered-device.js';
+import { hasPendingInvitation } from '../delegate/state.js';
 import { ACCOUNT_IDLE_SECONDS, type Journey } from '../state.js';
 import { setAccountNotice, takeAccountNotice } from './notices.js';
 import {
@@ -230,6 +231,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: JourneyDeps): 
       photoIdStatus: photoId ? PHOTO_ID_STATUS_TEXT[photoId.status] : undefined,
       // Below P9 (or suspended): the ways to prove more.
       canProve: account.proofing_level !== 'P9',
+      // A delegation invitation opened before signing in (src/journeys/delegate): the way back to it.
+      invitationWaiting: hasPendingInvitation(journey.state),
       services: services.map((svc) => ({
         name: svc.name,
         firstUsed: DATE.format(svc.firstUsedAt),
