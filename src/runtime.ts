@@ -27,6 +27,8 @@ import { purgeExpired } from './oidc/adapter.js';
 import { purgeExpiredJourneys } from './journeys/state.js';
 import { purgeExpiredStaffSessions } from './backoffice/session.js';
 import { eraseDueAccounts } from './backoffice/support/erasure.js';
+import { expireDelegations } from './backoffice/delegations/expiry.js';
+import { ukToday } from './audit/search.js';
 import { RedisAdapter } from './oidc/redis-adapter.js';
 import { migrate, openDatabase, type OpenDatabase } from './store/db.js';
 import { createSealer, developmentEncryptionKey, type Sealer } from './store/encryption.js';
@@ -182,6 +184,14 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
             audit,
             notifier,
             onNotifyError: (e) => built.app.log.warn({ err: e }, 'could not send the account-erased notice'),
+          }),
+          // Delegations whose end or review date has come, or whose child has turned 16.
+          expireDelegations({
+            db: database.db,
+            audit,
+            notifier,
+            today: ukToday(),
+            onNotifyError: (e) => built.app.log.warn({ err: e }, 'could not send a delegation notice'),
           }),
         ]).catch(log),
       PURGE_MS,

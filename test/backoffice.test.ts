@@ -17,7 +17,8 @@ import { findStaffById, inviteStaff } from '../src/backoffice/staff.js';
 import type { CliContext } from '../src/cli/context.js';
 import { runCommand } from '../src/cli/run.js';
 import { DEMO_CLIENT_ID, TEST_PASSWORD } from '../src/cli/seed.js';
-import { findAccountByEmail } from '../src/store/accounts.js';
+import { createAccount, findAccountByEmail } from '../src/store/accounts.js';
+import { createPracticeDelegation } from '../src/store/delegations.js';
 import { TestBrowser, type Page } from './support/browser.js';
 import { startTestService, type TestService } from './support/service.js';
 import { SETUP_LINK as LINK, STAFF_PASSWORD, expectRedirect, staffHelpers } from './support/staff.js';
@@ -272,6 +273,26 @@ describe('roles', () => {
         photo_id_check_id: 'role-table-photo-id',
       })
       .execute();
+    // Access the practice (A81001) set up for the P9 patient, for the delegation pages.
+    const carer = await createAccount(db(), {
+      email: 'role-table.carer@example.com',
+      password_hash: 'h',
+      phone_number: '+447700900777',
+      proofing_level: 'P9',
+    });
+    const delegation = await createPracticeDelegation(db(), {
+      grantorId: p9!.id,
+      delegateId: carer!.id,
+      relationship: 'Carer',
+      permissions: ['appointments'],
+      reason: 'Role table',
+      reviewOn: '2099-01-01',
+      forChild: false,
+      odsCode: 'A81001',
+      staffId: target.staff.id,
+      bothProved: true,
+    });
+    if (!delegation.ok) throw new Error('could not set up the delegation');
     // Every route parameter stands for something that exists, so an allowed
     // role gets the page (200) or the form's answer to an empty body (400).
     const PARAMS: Record<string, string> = {
@@ -281,6 +302,7 @@ describe('roles', () => {
       accountId: p9!.id,
       checkId,
       evidenceId,
+      delegationId: delegation.value,
     };
     const url = (u: string) =>
       u.replace(/:([A-Za-z]+)/g, (_, name: string) => {

@@ -1,12 +1,13 @@
 // Back-office roles, and which roles may use each back-office route, as
 // data. The table is the staff routes below plus each area's own
 // (suppliers/permissions.ts, support/permissions.ts, audit/permissions.ts,
-// id-checks/permissions.ts).
+// id-checks/permissions.ts, in-person/permissions.ts, delegations/permissions.ts).
 // Every route takes its preHandler from it (kit.ts, requireRole), and
 // test/backoffice.test.ts tries every entry as every role, as a patient and
 // anonymously.
 import type { StaffRoleName } from '../store/schema.js';
 import { AUDIT_LINKS, AUDIT_ROUTES } from './audit/permissions.js';
+import { DELEGATION_LINKS, DELEGATION_ROUTES } from './delegations/permissions.js';
 import { ID_CHECK_LINKS, ID_CHECK_ROUTES } from './id-checks/permissions.js';
 import { IN_PERSON_LINKS, IN_PERSON_ROUTES } from './in-person/permissions.js';
 import { SUPPLIER_LINKS, SUPPLIER_ROUTES } from './suppliers/permissions.js';
@@ -20,7 +21,10 @@ export const ROLE_TEXT: Record<StaffRole, { name: string; can: string }> = {
   operator: { name: 'Operator', can: 'Manage suppliers, signing keys, configuration and staff' },
   support: { name: 'Support', can: 'Find and help patients' },
   'id-checker': { name: 'ID checker', can: 'Review fraud signals, photo ID and video evidence' },
-  'practice-staff': { name: 'Practice staff', can: 'Verify people face to face at your organisation' },
+  'practice-staff': {
+    name: 'Practice staff',
+    can: 'Verify people face to face, and set up access for those who cannot give it, at your organisation',
+  },
   auditor: { name: 'Auditor', can: 'Read the audit log' },
 };
 
@@ -81,6 +85,7 @@ export const BACKOFFICE_ROUTES = [
   ...AUDIT_ROUTES,
   ...ID_CHECK_ROUTES,
   ...IN_PERSON_ROUTES,
+  ...DELEGATION_ROUTES,
 ] as const satisfies readonly BackofficeRoute[];
 
 export type BackofficeRouteKey =
@@ -111,6 +116,7 @@ export const HOME_LINKS: HomeLink[] = [
   ...AUDIT_LINKS,
   ...ID_CHECK_LINKS,
   ...IN_PERSON_LINKS,
+  ...DELEGATION_LINKS,
   { href: '/backoffice/passkeys', text: 'Your passkeys', route: 'GET /backoffice/passkeys' },
   { href: '/backoffice/staff', text: 'Staff', route: 'GET /backoffice/staff' },
   {

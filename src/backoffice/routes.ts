@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { registerAuditRoutes } from './audit/routes.js';
+import { registerDelegationRoutes } from './delegations/routes.js';
 import { registerIdCheckRoutes } from './id-checks/routes.js';
 import { registerInPersonRoutes } from './in-person/routes.js';
 import { createKit, type BackofficeDeps } from './kit.js';
@@ -31,5 +32,6 @@ export function registerBackofficeRoutes(app: FastifyInstance, deps: BackofficeD
   registerAuditRoutes(kit);
   registerIdCheckRoutes(kit);
   registerInPersonRoutes(kit);
+  registerDelegationRoutes(kit);
   kit.assertAllRegistered();
 }
