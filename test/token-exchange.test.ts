@@ -9,7 +9,7 @@ import { actionsForGrantor, changeStatus, changeTerms, createInvitation } from '
 import { saveSupplier } from '../src/store/suppliers.js';
 import { TestBrowser } from './support/browser.js';
 import { signInThroughSupplier } from './support/flow.js';
-import { newPerson } from './support/people.js';
+import { newPerson, signInToAccount } from './support/people.js';
 import { startTestService, type TestService } from './support/service.js';
 import { clientAssertion, demoSupplier, newKeyPair, type TestSupplier } from './support/supplier.js';
 import { ASSERTION_TYPE, decodeJwt, exchangeCode, TOKEN_URL, tokenRequest } from './support/token.js';
@@ -186,6 +186,12 @@ describe('token exchange', () => {
       .where('account_id', '=', grantor.id)
       .execute();
     expect(audited.length).toBeGreaterThan(0);
+    // The grantor sees it in their own recent activity.
+    const grantorBrowser = new TestBrowser(service.app);
+    await signInToAccount(service.database.db, grantorBrowser, grantor);
+    expect((await grantorBrowser.get('/account/activity')).body).toContain(
+      'Someone you gave access to acted for you through Demo GP surgery app',
+    );
   });
 
   it('narrows to the permissions asked for, and refuses one that was not delegated with invalid_scope', async () => {

@@ -34,6 +34,16 @@ export const AUDIT_EVENTS = {
   /** A delegate's token exchanged for one acting for the person who gave them access. */
   TOKEN_EXCHANGED: 'T-TOKEN-EXCHANGED',
   TOKEN_EXCHANGE_REFUSED: 'T-EXCHANGE-REFUSED',
+  // Delegated access set up by the person (src/journeys/delegate): an invitation sent (details.delegationId,
+  // permissions; never the link), accepted or declined by the invitee, ended by either person
+  // (details.by), its permissions or end date changed (details.before, after); an invitee whose proven
+  // name or date of birth did not match the invitation was refused (details.delegationId, mismatch).
+  DELEGATION_INVITED: 'D-INVITED',
+  DELEGATION_ACCEPTED: 'D-ACCEPTED',
+  DELEGATION_DECLINED: 'D-DECLINED',
+  DELEGATION_REVOKED: 'D-REVOKED',
+  DELEGATION_CHANGED: 'D-CHANGED',
+  DELEGATION_MISMATCH: 'D-IDENTITY-MISMATCH',
   SUPPLIER_REGISTERED: 'O-SUPPLIER-REGISTERED',
   SUPPLIER_CHANGED: 'O-SUPPLIER-CHANGED',
   SUPPLIER_REMOVED: 'O-SUPPLIER-REMOVED',
@@ -127,6 +137,18 @@ export const AUDIT_EVENTS = {
   GP_DETAILS_ISSUED: 'B-GP-DETAILS-ISSUED',
   AUDIT_SEARCHED: 'B-AUDIT-SEARCHED',
   AUDIT_EXPORTED: 'B-AUDIT-EXPORTED',
+  // Delegated access looked after in the back office (details.delegationId, staffId, odsCode, reason;
+  // never an NHS number): practice staff looked a person up to set access up for them (result: found,
+  // not-found, other-organisation, no-p9-login...), set it up for a child under 16 or a person who lacks
+  // capacity (grantorId, delegateId, basis, reviewOn, permissions), or moved its review date on
+  // (reviewOn before and after); support suspended or reinstated one (to: the status after).
+  DELEGATION_PRACTICE_LOOKUP: 'B-DELEGATION-LOOKUP',
+  DELEGATION_SET_UP_BY_PRACTICE: 'B-DELEGATION-SET-UP',
+  DELEGATION_RENEWED: 'B-DELEGATION-RENEWED',
+  DELEGATION_SUSPENDED: 'B-DELEGATION-SUSPENDED',
+  DELEGATION_REINSTATED: 'B-DELEGATION-REINSTATED',
+  // The housekeeping sweep ended a delegation (details.delegationId, reason: end-date, review-date, turned-16).
+  DELEGATION_EXPIRED: 'A-DELEGATION-EXPIRED',
 } as const;
 
 export type AuditCode = (typeof AUDIT_EVENTS)[keyof typeof AUDIT_EVENTS];

@@ -81,7 +81,11 @@ const DESCRIPTIONS: Partial<Record<string, Describe>> = {
       ? 'You proved who you are by matching your details to your NHS record'
       : r.details.route === 'gp-online-services'
         ? 'You proved who you are with the details your GP surgery gave you for its online services'
-        : 'You proved who you are',
+        : r.details.route === 'photo-id'
+          ? 'You proved who you are with photo ID and a video'
+          : r.details.route === 'in-person'
+            ? 'You proved who you are in person at your GP surgery'
+            : 'You proved who you are',
   [AUDIT_EVENTS.PROOFING_MATCH_FAILED]: () =>
     'Someone tried to prove who you are, but we could not confirm the details they entered',
   [AUDIT_EVENTS.PROOFING_DECEASED_MATCH]: () =>
@@ -92,6 +96,14 @@ const DESCRIPTIONS: Partial<Record<string, Describe>> = {
     'Someone tried to prove who you are with GP online services details that another NHS login already uses',
   [AUDIT_EVENTS.PROOFING_LIMITED]: () =>
     'Proving who you are was paused for a while because of too many tries',
+  [AUDIT_EVENTS.PHOTO_ID_REFERRED]: () => 'You sent your photo ID and video to be checked',
+  // Helping someone manage their care (the record sits on whoever acted).
+  [AUDIT_EVENTS.DELEGATION_INVITED]: () => 'You invited someone to help manage your care',
+  [AUDIT_EVENTS.DELEGATION_ACCEPTED]: () => 'An invitation to help manage care was accepted',
+  [AUDIT_EVENTS.DELEGATION_CHANGED]: () => 'What someone can do to help manage care was changed',
+  [AUDIT_EVENTS.DELEGATION_REVOKED]: () => 'Someone stopped helping manage care',
+  [AUDIT_EVENTS.TOKEN_EXCHANGED]: (r) =>
+    `Someone you gave access to acted for you through ${r.service ?? UNNAMED_SERVICE}`,
   [AUDIT_EVENTS.PROOFING_LEVEL_SUSPENDED]: () =>
     'We could not confirm your details with your NHS record when you logged in, so you need to prove who you are again',
 };
