@@ -103,8 +103,11 @@ const invitationOpen = (d: Delegation, now = new Date()): boolean =>
 export function identityMismatch(invitation: Delegation, invitee: Account): ('name' | 'birthdate')[] {
   const differs: ('name' | 'birthdate')[] = [];
   const same = (a: string | null, b: string | null) => a !== null && b !== null && nameKey(a) === nameKey(b);
+  // Given names: all of them, or the first (a grantor may not know, or type, a middle name the record holds).
+  const first = (names: string | null) => names?.trim().split(/\s+/u)[0] ?? null;
+  const sameGiven = (a: string | null, b: string | null) => same(a, b) || same(first(a), first(b));
   if (
-    !same(invitation.invitee_given_name, invitee.given_name) ||
+    !sameGiven(invitation.invitee_given_name, invitee.given_name) ||
     !same(invitation.invitee_family_name, invitee.family_name)
   )
     differs.push('name');
