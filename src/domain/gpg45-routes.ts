@@ -17,7 +17,7 @@
 // comparison of the applicant with the photo on the strongest evidence
 // "in-person physical verification". What is our own reading is said so.
 import type { MatchFailure } from './demographics-match.js';
-import type { Evidence, EvidenceRecord, Score } from './gpg45.js';
+import { decide, type Evidence, type EvidenceRecord, type Score } from './gpg45.js';
 
 export type ProofingRoute = 'demographics' | 'photo-id' | 'gp-online-services' | 'in-person';
 
@@ -551,4 +551,33 @@ export function scoreInPerson(facts: InPersonFacts): RouteScore {
         : `staff at ${facts.odsCode} did not find the person to be the one in the photo, so 0`,
     ],
   });
+}
+
+/**
+ * The GPG45 record and decision of one attempt, as stored with its evidence
+ * (proofing_attempts.evidence.gpg45, a provisioning request's evidence): what
+ * support staff and auditors read to see why a person has their level.
+ */
+export function gpg45Evidence(score: RouteScore): Record<string, unknown> {
+  const decision = decide(score.record);
+  return {
+    route: score.route,
+    confidence: decision.confidence,
+    profile: decision.profile?.profile.name ?? null,
+    profilesMet: decision.profilesMet,
+    level: decision.level,
+    scores: {
+      evidence: score.record.evidence.map((e) => ({
+        kind: e.kind,
+        strength: e.strength,
+        validity: e.validity,
+      })),
+      activity: score.record.activity,
+      fraud: score.record.fraud,
+      verification: score.record.verification,
+      pdsMatched: score.record.pdsMatched,
+    },
+    reasons: score.reasons,
+    explanation: decision.explanation,
+  };
 }

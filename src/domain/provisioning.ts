@@ -10,8 +10,7 @@
 // one kind of problem so that a caller can act on the code alone.
 import { normaliseEmail, normaliseUkMobile } from './contact-details.js';
 import { normaliseBirthDate } from './demographics-match.js';
-import { decide } from './gpg45.js';
-import { scoreInPerson, type InPersonFacts, type RouteScore } from './gpg45-routes.js';
+import { gpg45Evidence, scoreInPerson, type InPersonFacts } from './gpg45-routes.js';
 import { normaliseNhsNumber } from './nhs-number.js';
 import { err, ok, type Result } from './result.js';
 import type { ProofingLevel } from './vectors-of-trust.js';
@@ -209,29 +208,8 @@ export function inPersonGpg45(facts: InPersonFacts): Record<string, unknown> {
   return gpg45Record(scoreInPerson(facts));
 }
 
-export function gpg45Record(score: RouteScore): Record<string, unknown> {
-  const decision = decide(score.record);
-  return {
-    route: score.route,
-    confidence: decision.confidence,
-    profile: decision.profile?.profile.name ?? null,
-    profilesMet: decision.profilesMet,
-    level: decision.level,
-    scores: {
-      evidence: score.record.evidence.map((e) => ({
-        kind: e.kind,
-        strength: e.strength,
-        validity: e.validity,
-      })),
-      activity: score.record.activity,
-      fraud: score.record.fraud,
-      verification: score.record.verification,
-      pdsMatched: score.record.pdsMatched,
-    },
-    reasons: score.reasons,
-    explanation: decision.explanation,
-  };
-}
+/** The GPG45 record of a face-to-face check, as stored with the request (one shape for every route). */
+export const gpg45Record = gpg45Evidence;
 
 /** The last four characters of a document's number, as recorded: letters and digits, upper case. */
 export function parseLastFour(input: string): string | undefined {

@@ -29,8 +29,7 @@ import type { Message } from '../../adapters/notify/port.js';
 import type { PatientSummary, PdsError } from '../../adapters/pds/index.js';
 import { AUDIT_EVENTS } from '../../audit/events.js';
 import { normaliseUkMobile } from '../../domain/contact-details.js';
-import { decide } from '../../domain/gpg45.js';
-import { scoreGpOnlineServices, type PdsOutcome, type RouteScore } from '../../domain/gpg45-routes.js';
+import { gpg45Evidence, scoreGpOnlineServices, type PdsOutcome } from '../../domain/gpg45-routes.js';
 import type { Result } from '../../domain/result.js';
 import type { ProofingLevel } from '../../domain/vectors-of-trust.js';
 import {
@@ -61,28 +60,8 @@ export const GP_MESSAGES = {
   },
 } as const;
 
-/** The GPG45 record and decision of one attempt, as stored in proofing_attempts.evidence. */
-export function gpg45Evidence(score: RouteScore): Record<string, unknown> {
-  const decision = decide(score.record);
-  return {
-    confidence: decision.confidence,
-    profile: decision.profile?.profile.name ?? null,
-    profilesMet: decision.profilesMet,
-    level: decision.level,
-    scores: {
-      evidence: score.record.evidence.map((e) => ({
-        kind: e.kind,
-        strength: e.strength,
-        validity: e.validity,
-      })),
-      activity: score.record.activity,
-      fraud: score.record.fraud,
-      verification: score.record.verification,
-      pdsMatched: score.record.pdsMatched,
-    },
-    explanation: decision.explanation,
-  };
-}
+/** Kept here for the proving routes that import it; it lives with the route scorers. */
+export { gpg45Evidence };
 
 /** What a proving form page is given: what was typed, what is wrong, or why it could not be checked. */
 export interface FormContext {
