@@ -33,7 +33,7 @@ import {
   parsePermissions,
 } from '../../domain/delegation.js';
 import { formatNhsNumber, normaliseNhsNumber } from '../../domain/nhs-number.js';
-import { checkNationalRecord } from '../../provision-api/service.js';
+import { lookUpPatient } from '../patient-lookup.js';
 import { findAccountByEmail, findAccountById, type Account } from '../../store/accounts.js';
 import {
   changeTerms,
@@ -100,39 +100,12 @@ function registerPracticeRoutes(kit: BackofficeKit): void {
 
   /** The person's national record and P9 NHS login, when this member may set access up for them. */
   async function lookUp(request: FastifyRequest, p: Person): Promise<LookUp> {
-    const { staff } = staffOf(request);
-    const record = await checkNationalRecord(deps.demographics, p.nhsNumber, p.birthDate, request.id);
-    if (!record.ok) {
-      return record.error === 'pdsUnavailable'
-        ? {
-            ok: false,
-            status: 503,
-            result: 'pds-unavailable',
-            problem:
-              'The national demographics service (PDS) could not be reached. Nothing has been changed. Try again later.',
-          }
-        : {
-            ok: false,
-            status: 404,
-            result: record.reason,
-            problem:
-              'No living patient has this NHS number and date of birth in the national record. Check the details and try again.',
-          };
-    }
-    const patient = record.patient;
-    if (!seesOrganisation(staff, patient.gpOdsCode)) {
-      return {
-        ok: false,
-        status: 403,
-        result: 'other-organisation',
-        problem: `This patient is not registered at your organisation (${staff.ods_code}). Only their own GP practice can set up access for them.`,
-      };
-    }
-    const grantor = await deps.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('nhs_number_hash', '=', deps.sealer.lookupHash(patient.nhsNumber))
-      .executeTakeFirst();
+    const looked = await lookUpPatient(kit, request, p, {
+      otherPractice: 'Only their own GP practice can set up access for them.',
+      ownAccount: 'This is your own NHS login. A colleague must set up access for you.',
+    });
+    if (!looked.ok) return looked;
+    const { patient, holder: grantor } = looked.found;
     if (!grantor || grantor.proofing_level !== DELEGATION_LEVEL) {
       return {
         ok: false,
@@ -141,14 +114,6 @@ function registerPracticeRoutes(kit: BackofficeKit): void {
         problem: grantor
           ? 'This patient’s NHS login has not been proved to P9 (high level). They must prove who they are first: you can verify them face to face.'
           : 'This patient does not have an NHS login. They need one proved to P9 (high level) before access can be set up: you can set one up for them face to face.',
-      };
-    }
-    if (isOwnAccount(staff, grantor)) {
-      return {
-        ok: false,
-        status: 403,
-        result: 'own-account',
-        problem: 'This is your own NHS login. A colleague must set up access for you.',
       };
     }
     return { ok: true, found: { patient, grantor } };

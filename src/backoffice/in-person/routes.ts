@@ -21,19 +21,16 @@
 // X26, act for anyone). Nobody verifies their own NHS login.
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PatientSummary } from '../../adapters/pds/index.js';
 import { AUDIT_EVENTS } from '../../audit/events.js';
 import { EMAIL_MESSAGES, MOBILE_MESSAGES } from '../../domain/contact-details.js';
 import { birthDateFromParts } from '../../domain/demographics-match.js';
 import { formatNhsNumber, normaliseNhsNumber } from '../../domain/nhs-number.js';
 import { ACCEPTED_DOCUMENTS, type DocumentKind } from '../../domain/photo-id.js';
 import { PROVISION_ERRORS, inPersonGpg45, parseLastFour, parseProvision } from '../../domain/provisioning.js';
-import type { Account } from '../../store/accounts.js';
 import type { StaffMember } from '../../store/schema.js';
-import { checkNationalRecord, provision } from '../../provision-api/service.js';
+import { provision } from '../../provision-api/service.js';
+import { lookUpPatient, type FoundPatient, type PatientLookup } from '../patient-lookup.js';
 import { fields, many, type BackofficeKit, type Fields } from '../kit.js';
-import { seesOrganisation } from '../organisation.js';
-import { isOwnAccount } from '../support/access.js';
 import { keep, noStore } from '../support/form.js';
 
 /** How long a recorded check may be acted on. */
@@ -112,56 +109,14 @@ export function registerInPersonRoutes(kit: BackofficeKit): void {
     return age >= 0 && age <= CHECK_VALID_MS ? check : undefined;
   }
 
-  type Found = { patient: PatientSummary; holder: Account | undefined };
+  type Found = FoundPatient;
 
   /** The patient's national record and NHS login, when this member may act for them; else the reason. */
-  async function lookUp(
-    request: FastifyRequest,
-    p: Patient,
-  ): Promise<{ ok: true; found: Found } | { ok: false; status: number; problem: string; result: string }> {
-    const { staff } = staffOf(request);
-    const record = await checkNationalRecord(demographics, p.nhsNumber, p.birthDate, request.id);
-    if (!record.ok) {
-      return record.error === 'pdsUnavailable'
-        ? {
-            ok: false,
-            status: 503,
-            result: 'pds-unavailable',
-            problem:
-              'The national demographics service (PDS) could not be reached. Nothing has been changed. Try again later.',
-          }
-        : {
-            ok: false,
-            status: 404,
-            result: record.reason,
-            problem:
-              'No living patient has this NHS number and date of birth in the national record. Check the details and try again.',
-          };
-    }
-    const patient = record.patient;
-    if (!seesOrganisation(staff, patient.gpOdsCode)) {
-      return {
-        ok: false,
-        status: 403,
-        result: 'other-organisation',
-        problem: `This patient is not registered at your organisation (${staff.ods_code}). Their own GP practice can verify them.`,
-      };
-    }
-    const holder = await deps.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('nhs_number_hash', '=', deps.sealer.lookupHash(patient.nhsNumber))
-      .executeTakeFirst();
-    if (holder && isOwnAccount(staff, holder)) {
-      return {
-        ok: false,
-        status: 403,
-        result: 'own-account',
-        problem: 'This is your own NHS login. A colleague must verify you.',
-      };
-    }
-    return { ok: true, found: { patient, holder } };
-  }
+  const lookUp = (request: FastifyRequest, p: Patient): Promise<PatientLookup> =>
+    lookUpPatient(kit, request, p, {
+      otherPractice: 'Their own GP practice can verify them.',
+      ownAccount: 'This is your own NHS login. A colleague must verify you.',
+    });
 
   function patientView(found: Found) {
     const { patient, holder } = found;
