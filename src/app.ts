@@ -187,6 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     }),
     journeys: createJourneyStore(deps.db),
     provider: () => handle.current(),
+    adapter,
   };
   registerInteractionRoutes(app, journeyDeps);
   registerSignInRoutes(app, journeyDeps);

@@ -1,7 +1,7 @@
 // Delegated access from end to end, over real HTTP: the grantor invites, the
 // delegate registers, proves who they are to P9 (GP online services details),
-// accepts; a supplier using openid-client signs the delegate in, reads the
-// `delegations` claim, exchanges the delegate's token (RFC 8693) and checks
+// accepts; a supplier using openid-client signs the delegate in (who chooses
+// to manage the grantor's care), reads the `delegations` and `acting_for` claims, exchanges the delegate's token (RFC 8693) and checks
 // the exchanged token against the published keys as a resource server would;
 // the grantor revokes, and the next exchange is refused.
 import { createRemoteJWKSet, exportSPKI, generateKeyPair, jwtVerify } from 'jose';
@@ -141,7 +141,12 @@ it('invites, registers, proves, accepts, exchanges a token at the supplier, and 
   const afterCode = await supplierBrowser.post('/sign-in/text-code', {
     code: (await latestCode(db(), '+447700900912'))!,
   });
-  const callback = await supplierBrowser.follow(afterCode.location!, service.url);
+  // "Whose care are you managing today?": the grantor's.
+  const chooser = await supplierBrowser.follow(afterCode.location!, service.url);
+  expect(chooser.url).toBe('/sign-in/acting-for');
+  expect(chooser.body).toContain('Pat Okafor');
+  const chosen = await supplierBrowser.post('/sign-in/acting-for', { acting_for: grantorAccount.id });
+  const callback = await supplierBrowser.follow(chosen.location!, service.url);
   expect(callback.url.startsWith(REDIRECT_URI), callback.url).toBe(true);
   const tokens = await oidc.authorizationCodeGrant(config, new URL(callback.url), {
     pkceCodeVerifier: verifier,
@@ -149,7 +154,8 @@ it('invites, registers, proves, accepts, exchanges a token at the supplier, and 
     expectedNonce: nonce,
     idTokenExpected: true,
   });
-  const sub = tokens.claims()!.sub;
+  const { sub, acting_for: actingFor } = tokens.claims()!;
+  expect(actingFor).toBe(grantorAccount.id);
   const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, sub);
   expect(userinfo.delegations).toEqual([
     expect.objectContaining({
@@ -165,7 +171,7 @@ it('invites, registers, proves, accepts, exchanges a token at the supplier, and 
     oidc.genericGrantRequest(config, TOKEN_EXCHANGE_GRANT, {
       subject_token: tokens.access_token,
       subject_token_type: ACCESS_TOKEN_TYPE,
-      requested_subject: grantorAccount.id,
+      requested_subject: actingFor as string,
       scope: 'delegation:prescriptions',
     });
   const acting = await exchange();

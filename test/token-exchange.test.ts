@@ -1,15 +1,16 @@
 // Acting for someone else at the supplier: the `delegations` claim and RFC
 // 8693 token exchange at /token, every error with its exact OAuth code.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_EVENTS } from '../src/audit/events.js';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../src/oidc/token-exchange.js';
 import type { Account } from '../src/store/accounts.js';
-import { actionsForGrantor, changeStatus, changeTerms, createInvitation } from '../src/store/delegations.js';
+import type { Permission } from '../src/domain/delegation.js';
+import { actionsForGrantor, changeStatus, changeTerms } from '../src/store/delegations.js';
+import { activeDelegation, p9Person as p9TestPerson } from './support/delegations.js';
 import { saveSupplier } from '../src/store/suppliers.js';
 import { TestBrowser } from './support/browser.js';
 import { signInThroughSupplier } from './support/flow.js';
-import { newPerson, signInToAccount } from './support/people.js';
+import { signInToAccount } from './support/people.js';
 import { startTestService, type TestService } from './support/service.js';
 import { clientAssertion, demoSupplier, newKeyPair, type TestSupplier } from './support/supplier.js';
 import { ASSERTION_TYPE, decodeJwt, exchangeCode, TOKEN_URL, tokenRequest } from './support/token.js';
@@ -24,52 +25,9 @@ afterAll(async () => {
   await service?.close();
 });
 
-/** A person proved to P9, with a name and date of birth. */
-async function p9Person(tag: string, nhsNumber?: string): Promise<Account> {
-  const person = await newPerson(service.database.db, tag);
-  return service.database.db
-    .updateTable('accounts')
-    .set({
-      proofing_level: 'P9',
-      given_name: 'Pat',
-      family_name: `${tag}-${person.id.slice(0, 4)}`,
-      birthdate: '1950-03-04',
-      ...(nhsNumber
-        ? {
-            nhs_number: service.sealer.seal(nhsNumber),
-            nhs_number_hash: service.sealer.lookupHash(nhsNumber),
-          }
-        : {}),
-    })
-    .where('id', '=', person.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
-/** An active delegation from grantor to delegate. */
-async function delegate(
-  grantor: Account,
-  to: Account,
-  permissions = ['appointments', 'prescriptions'] as const,
-) {
-  const id = await createInvitation(service.database.db, {
-    grantorId: grantor.id,
-    relationship: 'Son',
-    permissions,
-    invitee: { email: to.email, familyName: to.family_name!, givenName: 'Pat', birthDate: '1950-03-04' },
-    tokenHash: randomUUID(),
-    expiresAt: new Date(Date.now() + 60_000),
-  });
-  const accepted = await changeStatus(
-    service.database.db,
-    id,
-    { type: 'accept', bothProved: true },
-    { kind: 'delegate', id: to.id },
-    { delegateId: to.id },
-  );
-  expect(accepted.ok).toBe(true);
-  return id;
-}
+const p9Person = (tag: string, nhsNumber?: string) => p9TestPerson(service, tag, nhsNumber);
+const delegate = (grantor: Account, to: Account, permissions?: readonly Permission[]) =>
+  activeDelegation(service, grantor, to, permissions);
 
 /** The delegate signs in at the supplier; returns their access token. */
 async function accessTokenOf(

@@ -17,7 +17,7 @@ export const SCOPE_CLAIMS = {
   gp_registration_details: { claims: ['gp_registration_details'], minLevel: 'P5' },
   gp_integration_credentials: { claims: ['gp_integration_credentials'], minLevel: 'P9' },
   client_metadata: { claims: ['client_user_metadata'], minLevel: 'P0' },
-  delegations: { claims: ['delegations'], minLevel: 'P0' },
+  delegations: { claims: ['delegations', 'acting_for'], minLevel: 'P0' },
 } as const satisfies Record<string, ScopeRule>;
 
 export type Scope = keyof typeof SCOPE_CLAIMS;
@@ -66,6 +66,8 @@ export type PersonClaimsSource = {
   client_user_metadata?: Maybe<string>;
   /** The people this person may act for at this client; an empty list is a real answer. */
   delegations?: Maybe<readonly unknown[]>;
+  /** The grantor's sub, when the person chose at sign-in to manage that person's care. */
+  acting_for?: Maybe<string>;
 };
 
 // An empty string is how a cleared value is stored, so it counts as absent.
@@ -123,6 +125,7 @@ const RELEASE: Record<Scope, (p: PersonClaimsSource, out: Record<string, unknown
   client_metadata: (p, out) => put(out, 'client_user_metadata', p.client_user_metadata),
   delegations: (p, out) => {
     if (p.delegations !== undefined && p.delegations !== null) out.delegations = [...p.delegations];
+    put(out, 'acting_for', p.acting_for);
   },
 };
 

@@ -4,6 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUDIT_EVENTS } from '../audit/events.js';
 import { findAccountById, recordServiceUsed } from '../store/accounts.js';
 import { findSupplier } from '../store/suppliers.js';
+import { grantActingFor } from '../oidc/acting-for.js';
+import { usableDelegations } from '../oidc/delegations-claim.js';
 import {
   firstVectorMet,
   levelAtLeast,
@@ -126,8 +128,22 @@ export async function finishSignIn(
     await deps.journeys.save(reply, journey, state);
     return reply.code(400).send(renderErrorPage(reply, 'sessionEnded'));
   }
+  if (signIn.actingFor === undefined && (await mayActForOthers(deps, signIn.accountId, pending.params))) {
+    await deps.journeys.save(reply, journey, state);
+    return reply.redirect(ACTING_FOR_PATH, 303);
+  }
   pending.result = {
     login: { accountId: signIn.accountId, amr: [...new Set(signIn.credentials)], ts: now, remember: true },
+    // An answered chooser starts a grant of its own, so no earlier answer carries over.
+    ...(signIn.actingFor !== undefined && {
+      consent: {
+        grantId: await grantActingFor(provider, deps.adapter, {
+          accountId: signIn.accountId,
+          clientId: interaction.clientId,
+          grantorId: signIn.actingFor === ACTING_FOR_SELF ? undefined : signIn.actingFor,
+        }),
+      },
+    }),
   };
   await pending.save(Math.max(1, (pending.exp ?? now + 60) - now));
   await recordServiceUsed(deps.db, signIn.accountId, interaction.clientId);
@@ -136,12 +152,32 @@ export async function finishSignIn(
     accountId: signIn.accountId,
     clientId: interaction.clientId,
     ip: request.ip,
-    details: { credentials: signIn.credentials },
+    details: {
+      credentials: signIn.credentials,
+      ...(signIn.actingFor !== undefined && { actingFor: signIn.actingFor }),
+    },
   });
   delete state.interaction;
   delete state.signIn;
   await deps.journeys.save(reply, journey, state);
   return reply.redirect(pending.returnTo, 303);
+}
+
+/** Where a delegate answers "whose care are you managing today?" (sign-in/acting-for.ts). */
+export const ACTING_FOR_PATH = '/sign-in/acting-for';
+/** The chooser's answer for the person's own care. */
+export const ACTING_FOR_SELF = 'self';
+
+/** The supplier asked for `delegations` and the person can act for someone today: ask whose care. */
+async function mayActForOthers(
+  deps: JourneyDeps,
+  accountId: string,
+  params: Record<string, unknown>,
+): Promise<boolean> {
+  const scopes = typeof params.scope === 'string' ? params.scope.split(' ') : [];
+  if (!scopes.includes('delegations')) return false;
+  const account = await findAccountById(deps.db, accountId);
+  return account !== undefined && (await usableDelegations(deps.db, account)).length > 0;
 }
 
 /** A sandpit (test) supplier may only ever see test people; every other supplier anyone. */

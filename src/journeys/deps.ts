@@ -9,6 +9,7 @@ import type { FaceMatcher } from '../adapters/face-match/port.js';
 import type { GpSystem } from '../adapters/gp-system/index.js';
 import type { Demographics } from '../adapters/pds/index.js';
 import type { PasswordPolicy } from '../domain/password-policy.js';
+import type { AdapterFactory } from '../oidc/access-token.js';
 import type { Db } from '../store/db.js';
 import type { Sealer } from '../store/encryption.js';
 import type { CodeService } from './codes.js';
@@ -35,4 +36,6 @@ export interface JourneyDeps {
   journeys: JourneyStore;
   /** The provider of the moment (it is rebuilt when signing keys rotate). */
   provider: () => Provider;
+  /** The provider's storage, for what we keep beside its grants (who a delegate acts for). */
+  adapter: AdapterFactory;
 }

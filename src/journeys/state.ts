@@ -43,7 +43,17 @@ export interface JourneyState {
    * shown. `rechecked`: their demographics were checked against PDS in this
    * sign-in already (once per sign-in, when it finishes, or by proving).
    */
-  signIn?: { accountId: string; credentials: Credential[]; level: ProofingLevel; rechecked?: boolean };
+  signIn?: {
+    accountId: string;
+    credentials: Credential[];
+    level: ProofingLevel;
+    rechecked?: boolean;
+    /**
+     * A delegate's answer to "whose care are you managing today?" (a supplier
+     * asked for `delegations`): the grantor's account id, or 'self'.
+     */
+    actingFor?: string;
+  };
   /** Signed in to the account pages. */
   account?: { accountId: string; lastSeen: number };
   register?: {

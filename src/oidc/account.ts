@@ -7,11 +7,18 @@ import { findAccountById, type Account } from '../store/accounts.js';
 import type { Db } from '../store/db.js';
 import type { Sealer } from '../store/encryption.js';
 import type { AdapterFactory } from './access-token.js';
+import { actingForClaim } from './acting-for.js';
 import { trustmarkUrl } from './trustmark.js';
 import type { ProofingLevel } from './vtr.js';
 
 /** Claims the ID token may carry (interface.md, Tokens); the rest are for /userinfo. */
-const ID_TOKEN_CLAIMS = new Set(['family_name', 'birthdate', 'nhs_number', 'identity_proofing_level']);
+const ID_TOKEN_CLAIMS = new Set([
+  'family_name',
+  'birthdate',
+  'nhs_number',
+  'identity_proofing_level',
+  'acting_for',
+]);
 const ID_TOKEN_LIFETIME_SECONDS = 60 * 60;
 
 export interface ProviderAccount extends OidcAccount {
@@ -72,7 +79,12 @@ export function createFindAccount(deps: { db: Db; sealer: Sealer; issuer: string
       // P0 while a level is suspended (store/migrations/0004 holds the suspended level aside).
       proofingLevel: row.proofing_level,
       async claims(use, scope) {
-        const claims = claimsFor(personFromAccount(row, deps.sealer), scope.split(' '));
+        const scopes = scope.split(' ');
+        const person = personFromAccount(row, deps.sealer);
+        // Whose care the person chose to manage at sign-in (the grant the token came from).
+        if (scopes.includes('delegations'))
+          person.acting_for = await actingForClaim(deps, row, ctx.oidc.entities.Grant?.jti);
+        const claims = claimsFor(person, scopes);
         if (use !== 'id_token') return { ...claims, sub: row.id };
         const idClaims: Record<string, unknown> = { sub: row.id };
         for (const [name, value] of Object.entries(claims))

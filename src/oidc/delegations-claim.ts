@@ -7,7 +7,7 @@
 import { mayAct, type Permission } from '../domain/delegation.js';
 import type { Account } from '../store/accounts.js';
 import type { Db } from '../store/db.js';
-import { activeDelegationsFor, delegationTimes } from '../store/delegations.js';
+import { activeDelegationsFor, delegationTimes, type ActingFor } from '../store/delegations.js';
 import type { Sealer } from '../store/encryption.js';
 import { ukToday } from './token-exchange.js';
 
@@ -24,37 +24,43 @@ export interface DelegationClaim {
   expires: string | null;
 }
 
+/** The delegations this person could act on today: what the claim lists and the sign-in chooser offers. */
+export async function usableDelegations(
+  db: Db,
+  delegate: Pick<Account, 'id' | 'proofing_level'>,
+): Promise<ActingFor[]> {
+  const today = ukToday();
+  const rows = await activeDelegationsFor(db, delegate.id);
+  return rows.filter(
+    ({ delegation: d, grantor }) =>
+      mayAct({
+        status: d.status,
+        times: delegationTimes(d, grantor.birthdate),
+        today,
+        grantorLevel: grantor.proofing_level,
+        delegateLevel: delegate.proofing_level,
+        alreadyActing: false,
+      }) === undefined,
+  );
+}
+
 export async function delegationsClaim(
   db: Db,
   sealer: Sealer,
   delegate: Pick<Account, 'id' | 'proofing_level'>,
   scopes: readonly string[],
 ): Promise<DelegationClaim[]> {
-  const today = ukToday();
   const withNhsNumber = scopes.includes('profile');
-  const rows = await activeDelegationsFor(db, delegate.id);
-  return rows
-    .filter(
-      ({ delegation: d, grantor }) =>
-        mayAct({
-          status: d.status,
-          times: delegationTimes(d, grantor.birthdate),
-          today,
-          grantorLevel: grantor.proofing_level,
-          delegateLevel: delegate.proofing_level,
-          alreadyActing: false,
-        }) === undefined,
-    )
-    .map(({ delegation: d, grantor }) => ({
-      sub: grantor.id,
-      ...(grantor.given_name ? { given_name: grantor.given_name } : {}),
-      ...(grantor.family_name ? { family_name: grantor.family_name } : {}),
-      ...(grantor.birthdate ? { birthdate: grantor.birthdate } : {}),
-      ...(withNhsNumber && grantor.nhs_number ? { nhs_number: sealer.open(grantor.nhs_number) } : {}),
-      relationship: d.relationship,
-      permissions: d.permissions,
-      expires: lastDay(d.ends_on, d.review_on),
-    }));
+  return (await usableDelegations(db, delegate)).map(({ delegation: d, grantor }) => ({
+    sub: grantor.id,
+    ...(grantor.given_name ? { given_name: grantor.given_name } : {}),
+    ...(grantor.family_name ? { family_name: grantor.family_name } : {}),
+    ...(grantor.birthdate ? { birthdate: grantor.birthdate } : {}),
+    ...(withNhsNumber && grantor.nhs_number ? { nhs_number: sealer.open(grantor.nhs_number) } : {}),
+    relationship: d.relationship,
+    permissions: d.permissions,
+    expires: lastDay(d.ends_on, d.review_on),
+  }));
 }
 
 /** The earlier of the end date (inclusive) and the day before the review date. */

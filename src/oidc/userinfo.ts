@@ -12,6 +12,7 @@ import type { Db } from '../store/db.js';
 import type { Sealer } from '../store/encryption.js';
 import { findSupplier } from '../store/suppliers.js';
 import { personFromAccount } from './account.js';
+import { actingForClaim } from './acting-for.js';
 import { delegationsClaim } from './delegations-claim.js';
 import type { AccessTokenRecord, AdapterFactory } from './access-token.js';
 import { publicJwks } from './signing-keys.js';
@@ -175,8 +176,10 @@ export function registerUserinfo(app: FastifyInstance, deps: UserinfoDeps): void
         ? await readMetadata(deps.db, record.accountId, record.clientId)
         : undefined;
       const person = personFromAccount(account, deps.sealer, metadata);
-      if (scopes.includes('delegations'))
+      if (scopes.includes('delegations')) {
         person.delegations = await delegationsClaim(deps.db, deps.sealer, account, scopes);
+        person.acting_for = await actingForClaim(deps, account, record.grantId);
+      }
       const claims = claimsFor(person, scopes);
       return reply
         .header('Cache-Control', 'no-store')

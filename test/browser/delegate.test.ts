@@ -1,7 +1,7 @@
 // Delegated access set up by the person, in a real browser (Chromium through
 // playwright-core): a P9 grantor invites someone from their account, the
-// invitee opens the emailed link, logs in, sees the invitation and accepts;
-// the grantor then sees them, changes what they can do and stops it. Every
+// invitee opens the emailed link, logs in, sees the invitation and accepts,
+// then signs in at a supplier and chooses to manage the grantor's care; the grantor then sees them, changes what they can do and stops it. Every
 // page along the way is scanned with axe (WCAG 2.2 AA), and the console is
 // watched for Content Security Policy violations.
 //
@@ -25,6 +25,7 @@ import {
 } from '../support/chromium.js';
 import { newPerson } from '../support/people.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { authorizeUrl, demoSupplier } from '../support/supplier.js';
 
 warnIfSkipped('delegated access browser tests');
 
@@ -83,8 +84,8 @@ describe.skipIf(SKIP_BROWSER)('delegated access in a real browser', () => {
     throw new Error(`no code sent to ${recipient}`);
   }
 
-  /** On the sign-in page: the password, then the text code; ends on /account. */
-  async function logIn(page: Page, account: Account): Promise<void> {
+  /** On the sign-in page: the password, then the text code; ends on `landing`. */
+  async function logIn(page: Page, account: Account, landing = '/account'): Promise<void> {
     const before = await latestCode(db(), account.phone_number);
     await page.getByLabel('Email address').fill(account.email);
     await page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
@@ -94,7 +95,7 @@ describe.skipIf(SKIP_BROWSER)('delegated access in a real browser', () => {
       .getByRole('textbox', { name: 'Security code' })
       .fill(await codeFor(account.phone_number, before));
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
-    await page.waitForURL(onService('/account'));
+    await page.waitForURL(onService(landing));
   }
 
   it('invites, accepts, changes and stops access, every page accessible', async () => {
@@ -161,6 +162,32 @@ describe.skipIf(SKIP_BROWSER)('delegated access in a real browser', () => {
     const [delegation] = await delegationsGivenBy(db(), grantorAccount.id);
     expect(delegation?.status).toBe('active');
 
+    // At a supplier that asks for delegations, the invitee chooses whose care they manage today.
+    const demo = demoSupplier();
+    await invitee.context().route(`${new URL(demo.redirectUri).origin}/**`, (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: '<!doctype html><title>Supplier</title><p>Back</p>',
+      }),
+    );
+    const { url } = authorizeUrl(demo, {
+      vtr: '["P9.Cp.Cd"]',
+      scope: 'openid profile delegations',
+      prompt: 'login',
+    });
+    await invitee.goto(`${service.url}${url}`);
+    await invitee.waitForURL(onService('/sign-in'));
+    await logIn(invitee, inviteeAccount, '/sign-in/acting-for');
+    expect(await text(invitee.locator('h1'))).toBe('Whose care are you managing today?');
+    violations.push(...(await axe(invitee, 'sign-in: whose care')));
+    await invitee.getByRole('button', { name: 'Continue' }).click();
+    await invitee.locator('.nhsuk-error-summary').waitFor();
+    violations.push(...(await axe(invitee, 'sign-in: whose care, with errors')));
+    await invitee.getByLabel('Pat Okafor').check();
+    await invitee.getByRole('button', { name: 'Continue' }).click();
+    await invitee.waitForURL((u) => u.href.startsWith(demo.redirectUri));
+    expect(new URL(invitee.url()).searchParams.get('code')).toMatch(/\S+/);
+
     // The grantor sees them, narrows what they can do, then stops it.
     await grantor.reload();
     await grantor.getByText('Can manage your care', { exact: true }).waitFor();
@@ -187,7 +214,7 @@ describe.skipIf(SKIP_BROWSER)('delegated access in a real browser', () => {
     await grantor.getByText('Sam Jones can no longer manage your care').waitFor();
     expect((await delegationsGivenBy(db(), grantorAccount.id))[0]?.status).toBe('revoked');
 
-    await invitee.reload();
+    await invitee.goto(`${service.url}/account/delegations`);
     await invitee.getByText("You cannot manage anyone else's care").waitFor();
 
     expect(violations, violations.join('\n')).toEqual([]);

@@ -22,6 +22,7 @@ import type { JourneyDeps } from '../deps.js';
 import { decoyHash, passwordMatches } from '../passwords.js';
 import { isRememberedDevice, rememberDevice } from '../remembered-device.js';
 import type { Journey } from '../state.js';
+import { registerActingForRoutes } from './acting-for.js';
 import { codeForm, fieldErrors, signInForm } from './validation.js';
 
 const WRONG_DETAILS = 'Enter a correct email address and password';
@@ -43,6 +44,7 @@ function acceptedSecondFactors(journey: Journey): Set<Credential> {
 
 export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): void {
   const { journeys } = deps;
+  registerActingForRoutes(app, deps);
 
   /**
    * After each credential: finish, offer to prove identity (once the person
