@@ -17,6 +17,11 @@ const schema = z.object({
   DATA_DIR: z.string().default('data'),
   /** A PostgreSQL server; unset means embedded Postgres (PGlite) in DATA_DIR. */
   DATABASE_URL: z.string().optional(),
+  /** A schema of its own on that server (several services, or test runs, sharing one database). */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and underscores')
+    .optional(),
   /** Redis for provider sessions and rate limits shared across instances. */
   REDIS_URL: z.string().optional(),
   /** 32 bytes, base64: encrypts signing keys and personal data at rest. */
@@ -76,6 +81,7 @@ export interface Config {
   issuer: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  databaseSchema: string | undefined;
   redisUrl: string | undefined;
   encryptionKey: string | undefined;
   cookieSecret: string | undefined;
@@ -136,6 +142,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     issuer,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.DATABASE_SCHEMA,
     redisUrl: e.REDIS_URL,
     encryptionKey: e.ENCRYPTION_KEY,
     cookieSecret: e.COOKIE_SECRET,

@@ -105,7 +105,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: options.inMemory ? undefined : `${config.dataDir}/pg`,
-    schema: options.schema,
+    schema: options.schema ?? config.databaseSchema,
   });
   await migrate(database.db, database.schema);
   const sealer = createSealer(config.encryptionKey ?? developmentEncryptionKey(config.dataDir));
