@@ -10,8 +10,8 @@ import { RedisAdapter } from '../src/oidc/redis-adapter.js';
 import { TestBrowser } from './support/browser.js';
 import { signInThroughSupplier } from './support/flow.js';
 import { startTestService, type TestService } from './support/service.js';
-import { demoSupplier } from './support/supplier.js';
-import { exchangeCode } from './support/token.js';
+import { clientAssertion, demoSupplier } from './support/supplier.js';
+import { ASSERTION_TYPE, exchangeCode, TOKEN_URL, tokenRequest } from './support/token.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -96,7 +96,7 @@ describe.skipIf(!reachable)('Redis', () => {
       await service?.close();
     });
 
-    it('signs a person in with sessions, interactions and codes in Redis', async () => {
+    it('signs a person in with sessions, interactions and codes in Redis, grants and refresh tokens in the database', async () => {
       const demo = demoSupplier();
       const cb = await signInThroughSupplier(
         service,
@@ -108,6 +108,23 @@ describe.skipIf(!reachable)('Redis', () => {
       const tokens = await exchangeCode(service.app, demo, cb.code!);
       expect(tokens.status).toBe(200);
       expect(await redis.keys('oidc:Session:*')).not.toHaveLength(0);
+      // What must outlive a Redis failure is in the database: the grant and its refresh token.
+      const durable = await service.database.db
+        .selectFrom('oidc_payloads')
+        .select(['type', 'id'])
+        .where('type', 'in', ['Grant', 'RefreshToken'])
+        .execute();
+      const refreshToken = tokens.body.refresh_token as string;
+      expect(durable.map((r) => r.type).sort()).toEqual(['Grant', 'RefreshToken']);
+      expect(durable.map((r) => r.id)).toContain(refreshToken);
+      expect(await redis.exists(`oidc:RefreshToken:${refreshToken}`)).toBe(0);
+      const refreshed = await tokenRequest(service.app, {
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await clientAssertion(demo, TOKEN_URL),
+      });
+      expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
       const ready = await service.app.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(200);
     });

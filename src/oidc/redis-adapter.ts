@@ -1,10 +1,13 @@
 // oidc-provider's short-lived artifacts in Redis when REDIS_URL is set, so
 // several instances share sessions, interactions, codes and replay records
-// (the shape of oidc-provider's own Redis adapter example). Suppliers still
-// come from the database.
+// (the shape of oidc-provider's own Redis adapter example). What must outlive
+// a Redis failure stays in the database: suppliers, grants, refresh tokens
+// (30 days: losing them would sign every person out of every supplier) and
+// who a delegate chose to act for under a grant.
 import type { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../store/db.js';
+import { ACTING_FOR_MODEL } from './acting-for.js';
 import { DbAdapter } from './adapter.js';
 
 const CONSUMABLE = new Set([
@@ -14,19 +17,22 @@ const CONSUMABLE = new Set([
   'BackchannelAuthenticationRequest',
 ]);
 
+/** Models kept in the database even with Redis. */
+export const DURABLE_MODELS = new Set(['Client', 'Grant', 'RefreshToken', ACTING_FOR_MODEL]);
+
 const grantKey = (id: string) => `oidc:grant:${id}`;
 const userCodeKey = (userCode: string) => `oidc:userCode:${userCode}`;
 const uidKey = (uid: string) => `oidc:uid:${uid}`;
 
 export class RedisAdapter implements Adapter {
-  private readonly clients: DbAdapter | undefined;
+  private readonly durable: DbAdapter | undefined;
 
   constructor(
     private readonly redis: Redis,
     private readonly name: string,
     db: Db,
   ) {
-    this.clients = name === 'Client' ? new DbAdapter(db, name) : undefined;
+    this.durable = DURABLE_MODELS.has(name) ? new DbAdapter(db, name) : undefined;
   }
 
   private key(id: string): string {
@@ -34,7 +40,7 @@ export class RedisAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-    if (this.clients) return this.clients.upsert(id, payload, expiresIn);
+    if (this.durable) return this.durable.upsert(id, payload, expiresIn);
     const key = this.key(id);
     const multi = this.redis.multi();
     if (CONSUMABLE.has(this.name)) multi.hset(key, { payload: JSON.stringify(payload) });
@@ -59,7 +65,7 @@ export class RedisAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    if (this.clients) return this.clients.find(id);
+    if (this.durable) return this.durable.find(id);
     const key = this.key(id);
     if (CONSUMABLE.has(this.name)) {
       const data = await this.redis.hgetall(key);
@@ -74,20 +80,24 @@ export class RedisAdapter implements Adapter {
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    if (this.durable) return this.durable.findByUid(uid);
     const id = await this.redis.get(uidKey(uid));
     return id ? this.find(id) : undefined;
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    if (this.durable) return this.durable.findByUserCode(userCode);
     const id = await this.redis.get(userCodeKey(userCode));
     return id ? this.find(id) : undefined;
   }
 
   async destroy(id: string): Promise<void> {
+    if (this.durable) return this.durable.destroy(id);
     await this.redis.del(this.key(id));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
+    if (this.durable) return this.durable.revokeByGrantId(grantId);
     const multi = this.redis.multi();
     const tokens = await this.redis.lrange(grantKey(grantId), 0, -1);
     for (const token of tokens) multi.del(token);
@@ -96,6 +106,7 @@ export class RedisAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
+    if (this.durable) return this.durable.consume(id);
     await this.redis.hset(this.key(id), 'consumed', Math.floor(Date.now() / 1000));
   }
 }
