@@ -49,6 +49,7 @@ export const OPTIONAL_SCOPES = [
   'gp_registration_details',
   'gp_integration_credentials',
   'client_metadata',
+  'delegations',
 ] as const;
 
 /** Vectors offered on the start page; `default` sends no vtr. */
@@ -490,6 +491,7 @@ const SCOPE_HINTS: Record<(typeof OPTIONAL_SCOPES)[number], string> = {
   gp_registration_details: 'GP practice ODS code (P5 and above)',
   gp_integration_credentials: 'GP online services linkage (P9, approved clients only)',
   client_metadata: "this app's own note about the person",
+  delegations: 'whose care the person may manage, and whose they chose to manage today (acting_for)',
 };
 
 const DEFAULT_SCOPES = new Set<string>(['profile', 'email', 'phone']);
