@@ -3,6 +3,7 @@
 // refresh, PKCE), the tokens' claims, /userinfo GET and PATCH, and the
 // trustmark. The browser part of each sign-in runs through the real pages.
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
+import { AUDIT_EVENTS } from '../src/audit/events.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveSupplier } from '../src/store/suppliers.js';
 import { TestBrowser } from './support/browser.js';
@@ -280,9 +281,20 @@ describe('the code flow', () => {
     });
     const first = await exchangeCode(service.app, demo, cb.code!);
     expect(first.status).toBe(200);
+    const reuses = async () =>
+      (
+        await service.database.db
+          .selectFrom('audit_events')
+          .select('id')
+          .where('code', '=', AUDIT_EVENTS.CODE_REUSED)
+          .execute()
+      ).length;
+    const reusesBefore = await reuses();
     const again = await exchangeCode(service.app, demo, cb.code!);
     expect(again.status).toBe(400);
     expect(again.body.error).toBe('invalid_grant');
+    // Recorded as a reuse (an attack signal), not as any other refusal.
+    await expect.poll(reuses).toBe(reusesBefore + 1);
     const ui = await service.app.inject({
       method: 'GET',
       url: '/userinfo',

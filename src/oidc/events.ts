@@ -43,7 +43,8 @@ export function auditProviderEvents(provider: Provider, audit: AuditLog, log: Lo
     });
   });
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: OidcError) => {
-    const reused = /already (consumed|used)/.test(err.error_description ?? '');
+    // oidc-provider says "authorization code already consumed" / "refresh token already used" in the detail.
+    const reused = /already (consumed|used)/.test(`${err.error_description ?? ''} ${err.error_detail ?? ''}`);
     const code =
       err.error === 'invalid_client'
         ? AUDIT_EVENTS.CLIENT_AUTH_FAILED
