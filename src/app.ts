@@ -37,7 +37,7 @@ import { registerUsersApi } from './users-api/routes.js';
 import { registerProvisionApi } from './provision-api/routes.js';
 import { ping, type Db } from './store/db.js';
 import type { Sealer } from './store/encryption.js';
-import { registerErrorPages } from './web/errors.js';
+import { registerErrorPages, unavailableHtml } from './web/errors.js';
 import { registerSecurity } from './web/security.js';
 import { registerStatic } from './web/static.js';
 import { createViews, registerViews, render } from './web/views.js';
@@ -143,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       secureCookies: https,
       allowLoopbackRequests: !deps.production,
       ...pages,
+      unavailablePage: () => unavailableHtml(views),
     });
     auditProviderEvents(provider, deps.audit, app.log);
     return provider;

@@ -22,6 +22,11 @@ const schema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and underscores')
     .optional(),
+  /**
+   * Longest one SQL statement may run on a PostgreSQL server before it is
+   * cancelled (the request then answers 503), milliseconds; 0 for no limit.
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
   /** Redis for provider sessions and rate limits shared across instances. */
   REDIS_URL: z.string().optional(),
   /** 32 bytes, base64: encrypts signing keys and personal data at rest. */
@@ -69,6 +74,13 @@ const schema = z.object({
   /** Days photo ID evidence is kept before it is deleted (default 90). */
   EVIDENCE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Prometheus metrics at /metrics on a port of their own (never the public
+   * one); unset means no metrics listener. 0 picks a free port (tests).
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** The interface the metrics listener binds: loopback unless Prometheus scrapes from elsewhere. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -82,6 +94,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databaseSchema: string | undefined;
+  databaseStatementTimeoutMs: number;
   redisUrl: string | undefined;
   encryptionKey: string | undefined;
   cookieSecret: string | undefined;
@@ -96,6 +109,8 @@ export interface Config {
   seedDemo: boolean;
   demoSupplierPort: number;
   logLevel: Env['LOG_LEVEL'];
+  /** The Prometheus metrics listener; undefined when METRICS_PORT is unset. */
+  metrics: { host: string; port: number } | undefined;
   /** Demographics (PDS): a real PDS when baseUrl is set, else the embedded synthetic record. */
   pds: {
     baseUrl: string | undefined;
@@ -143,6 +158,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     databaseSchema: e.DATABASE_SCHEMA,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     redisUrl: e.REDIS_URL,
     encryptionKey: e.ENCRYPTION_KEY,
     cookieSecret: e.COOKIE_SECRET,
@@ -150,6 +166,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: e.SEED_DEMO ?? !production,
     demoSupplierPort: e.DEMO_SUPPLIER_PORT,
     logLevel: e.LOG_LEVEL,
+    metrics: e.METRICS_PORT === undefined ? undefined : { host: e.METRICS_HOST, port: e.METRICS_PORT },
     pds: {
       baseUrl: e.PDS_BASE_URL?.replace(/\/+$/, ''),
       apiKey: e.PDS_API_KEY,

@@ -34,6 +34,9 @@ async function main(): Promise<void> {
     ...(config.production
       ? []
       : [`  outbox:     ${config.issuer}/dev/outbox   (the emails and text messages we "sent")`]),
+    ...(runtime.metrics
+      ? [`  metrics:    ${runtime.metrics.url}   (Prometheus; not on the public port)`]
+      : []),
     ...(withDemo
       ? [
           '',

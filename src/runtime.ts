@@ -33,12 +33,24 @@ import { RedisAdapter } from './oidc/redis-adapter.js';
 import { migrate, openDatabase, type OpenDatabase } from './store/db.js';
 import { createSealer, developmentEncryptionKey, type Sealer } from './store/encryption.js';
 import { lockEmbeddedDatabase } from './store/embedded-lock.js';
+import { withStartupLock } from './store/startup-lock.js';
+import {
+  countingAuditLog,
+  createMetrics,
+  instrumentHttp,
+  registerQueueGauge,
+  startMetricsServer,
+  type Metrics,
+  type MetricsServer,
+} from './metrics/index.js';
 
 export interface Runtime extends BuiltApp {
   config: Config;
   database: OpenDatabase;
   sealer: Sealer;
   audit: AuditLog;
+  /** Prometheus metrics, when METRICS_PORT is set: the registry and where it is served. */
+  metrics?: { registry: Metrics['registry']; url: string };
   /** Reloads the provider if another process rotated the signing keys; true when it did. */
   checkSigningKeys(): Promise<boolean>;
   close(): Promise<void>;
@@ -106,15 +118,39 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     url: config.databaseUrl,
     dataDir: options.inMemory ? undefined : `${config.dataDir}/pg`,
     schema: options.schema ?? config.databaseSchema,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
   });
   await migrate(database.db, database.schema);
   const sealer = createSealer(config.encryptionKey ?? developmentEncryptionKey(config.dataDir));
-  await ensureSigningKey(database.db, sealer);
+  // Once, however many instances start together on one database.
+  await withStartupLock(database, async () => {
+    await ensureSigningKey(database.db, sealer);
+    if (config.seedDemo) {
+      await seedDemoSupplier(database.db, `http://localhost:${config.demoSupplierPort}`);
+      await seedTestPeople(database.db, sealer);
+    }
+  });
   const cookieSecret = config.cookieSecret ?? sealer.lookupHash('cookie-secret');
-  const audit = createAuditLog(database.db);
+  const metrics = config.metrics ? createMetrics() : undefined;
+  if (metrics) registerQueueGauge(metrics, database.db);
+  // Business metrics are counted as the audit log records them, so no journey knows about metrics.
+  const audit = metrics
+    ? countingAuditLog(createAuditLog(database.db), metrics)
+    : createAuditLog(database.db);
+  // A command waits at most 2 s: a Redis that is connected but hung must not hold requests.
   const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 2000 })
     : undefined;
+  // Redis trouble goes to the structured log, at most once every 10 s per kind (it reconnects many times a second).
+  let logWarn: (obj: object, msg: string) => void = () => undefined;
+  const lastWarned = new Map<string, number>();
+  const warnRedis = (kind: string, e: unknown) => {
+    const now = Date.now();
+    if (now - (lastWarned.get(kind) ?? 0) < 10_000) return;
+    lastWarned.set(kind, now);
+    logWarn({ err: e }, kind);
+  };
+  redis?.on('error', (e: unknown) => warnRedis('redis unreachable', e));
   const notifier = config.notify
     ? createGovukNotifyNotifier(config.notify)
     : createOutboxNotifier(database.db);
@@ -129,11 +165,6 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   // Loads its models on first use, so a start without photo ID checks stays fast.
   const faces = options.faces ?? createWorkerFaceMatcher();
 
-  if (config.seedDemo) {
-    await seedDemoSupplier(database.db, `http://localhost:${config.demoSupplierPort}`);
-    await seedTestPeople(database.db, sealer);
-  }
-
   const built = await buildApp({
     issuer: config.issuer,
     production: config.production,
@@ -143,6 +174,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     notifier,
     limits: createRateLimits({
       ...(redis ? { redis } : {}),
+      onStoreError: (e) => warnRedis('rate limits unavailable; failing closed', e),
       ...(options.rateLimits ? { overrides: options.rateLimits } : {}),
     }),
     passwords,
@@ -155,6 +187,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     ...(redis ? { readiness: async () => (await redis.ping().catch(() => '')) === 'PONG' } : {}),
     logger: options.logger ?? false,
   });
+  if (metrics) instrumentHttp(built.app, metrics);
+  logWarn = (obj, msg) => built.app.log.warn(obj, msg);
 
   // `keys rotate` runs in another process; every instance notices within
   // KEY_CHECK_MS and rebuilds its provider with the new key set.
@@ -199,19 +233,36 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   ];
   for (const t of timers) t.unref();
 
+  let metricsServer: MetricsServer | undefined;
+  const close = async () => {
+    for (const t of timers) clearInterval(t);
+    await metricsServer?.close();
+    await built.app.close();
+    redis?.disconnect();
+    await database.close();
+    unlock();
+  };
+  // Last, so a start that fails earlier leaves no listener behind; a port
+  // already taken undoes the start rather than leave a half-running service.
+  if (metrics && config.metrics) {
+    metricsServer = await startMetricsServer({
+      ...config.metrics,
+      registry: metrics.registry,
+      onError: (e) => built.app.log.error({ err: e }, 'metrics collection failed'),
+    }).catch(async (e: unknown) => {
+      await close();
+      throw e;
+    });
+  }
+
   return {
     ...built,
     config,
     database,
     sealer,
     audit,
+    ...(metrics && metricsServer ? { metrics: { registry: metrics.registry, url: metricsServer.url } } : {}),
     checkSigningKeys,
-    async close() {
-      for (const t of timers) clearInterval(t);
-      await built.app.close();
-      redis?.disconnect();
-      await database.close();
-      unlock();
-    },
+    close,
   };
 }

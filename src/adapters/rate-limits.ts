@@ -73,6 +73,7 @@ export interface LimitDecision {
   retryAfterSeconds: number;
 }
 
+/** check and hit throw RateLimitsUnavailable when the counters cannot be reached (fail closed). */
 export interface RateLimits {
   /** Is the key blocked now? Consumes nothing. */
   check(name: LimitName, key: string): Promise<LimitDecision>;
@@ -88,6 +89,14 @@ export interface RateLimits {
 const DAY = 24 * 60 * 60;
 
 export type LimitOverrides = Partial<Record<LimitName, Partial<LimitRule>>>;
+
+/** The counters could not be read or written (Redis unreachable): the limited action is not taken. */
+export class RateLimitsUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('rate limits unavailable: the counter store did not answer', { cause });
+    this.name = 'RateLimitsUnavailable';
+  }
+}
 
 export function createRateLimits(
   options: { redis?: Redis; onStoreError?: (e: unknown) => void; overrides?: LimitOverrides } = {},
@@ -111,9 +120,12 @@ export function createRateLimits(
     limiters.set(name, make(name, rule));
     if (rule.backOff) trips.set(name, make(`${name}:trips`, { points: 1000, duration: DAY }));
   }
-  const failClosed = (e: unknown): LimitDecision => {
+  // No answer from Redis means no attempt: the request stops here and answers
+  // 503 "try again shortly" (src/web/unavailable.ts), rather than "too many
+  // attempts", which would not be true, or an unlimited guess, which is the risk.
+  const failClosed = (e: unknown): never => {
     options.onStoreError?.(e);
-    return { allowed: false, retryAfterSeconds: 60 };
+    throw new RateLimitsUnavailable(e);
   };
   const limiter = (name: LimitName) => limiters.get(name)!;
 

@@ -17,6 +17,8 @@ import { isLoopbackHost } from '../domain/supplier-registration.js';
 import { customizeAccessToken, USERINFO_RESOURCE } from './access-token.js';
 import { registerUsersApiGrant } from './users-api-grant.js';
 import { extraClaimsOf, registerTokenExchangeGrant } from './token-exchange.js';
+import { isUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_JSON } from '../web/unavailable.js';
+import { loadSigningKeys, publicJwks } from './signing-keys.js';
 
 export const LIFETIMES = {
   AuthorizationCode: 10 * 60,
@@ -53,6 +55,8 @@ export interface ProviderDeps {
    */
   allowLoopbackRequests?: boolean;
   renderError?: Configuration['renderError'];
+  /** The "service unavailable" page, shown instead of renderError's when the database or Redis is down. */
+  unavailablePage?: () => string;
   logoutSource?: NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']>['logoutSource'];
   postLogoutSuccessSource?: NonNullable<
     NonNullable<Configuration['features']>['rpInitiatedLogout']
@@ -239,7 +243,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       userinfo: '/userinfo',
       end_session: '/logout',
     },
-    ...(deps.renderError ? { renderError: deps.renderError } : {}),
+    ...(deps.renderError ? { renderError: withUnavailablePage(deps.renderError, deps.unavailablePage) } : {}),
     ...(deps.allowLoopbackRequests
       ? {
           fetch: (url: string | URL | Request, options?: RequestInit) => {
@@ -256,8 +260,29 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = true;
   registerUsersApiGrant(provider, deps);
   registerTokenExchangeGrant(provider, deps);
-  installResponseRules(provider);
+  installResponseRules(provider, deps);
   return provider;
+}
+
+/**
+ * Pages the provider renders for errors it cannot send back to the supplier:
+ * when the cause is the database or Redis being down, the person is told the
+ * service is unavailable for now (503), not that the website they came from
+ * made a bad request.
+ */
+function withUnavailablePage(
+  renderError: NonNullable<Configuration['renderError']>,
+  unavailablePage: (() => string) | undefined,
+): NonNullable<Configuration['renderError']> {
+  return async (ctx, out, error) => {
+    if (!isUnavailable(error)) return renderError(ctx, out, error);
+    ctx.status = 503;
+    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'html';
+    ctx.body = unavailablePage?.() ?? 'Sorry, the service is unavailable. Try again in a few minutes.';
+    return Promise.resolve();
+  };
 }
 
 /**
@@ -269,11 +294,38 @@ export function createProvider(deps: ProviderDeps): Provider {
  * - the kid-agnostic key match for PEM-registered suppliers is installed on
  *   the first client key store the provider builds.
  */
-function installResponseRules(provider: Provider): void {
+function installResponseRules(provider: Provider, deps: Pick<ProviderDeps, 'db' | 'sealer'>): void {
+  // A server error whose cause is the database or Redis being down (the
+  // provider's own error handlers catch it before this middleware sees it).
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: unknown) => {
+    if (isUnavailable(error)) (ctx.state as { unavailable?: boolean }).unavailable = true;
+  });
   provider.use(async (ctx, next) => {
     await next();
     const oidc = (ctx as unknown as KoaContextWithOIDC).oidc as KoaContextWithOIDC['oidc'] | undefined;
     if (!oidc) return;
+    // JSON answers (the token endpoint) say temporarily_unavailable (503) rather
+    // than server_error (500): the supplier should retry, nothing is broken.
+    if (
+      (ctx.state as { unavailable?: boolean }).unavailable &&
+      ctx.status === 500 &&
+      !ctx.response.is('html')
+    ) {
+      ctx.status = 503;
+      ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      ctx.body = { ...UNAVAILABLE_JSON };
+      return;
+    }
+    // The JWKS from the database, not from this instance's provider: after a
+    // rotation the instance that notices first signs with the new key at once,
+    // while another may not have reloaded yet and would publish a key set
+    // without it, so a relying party fetching from that one could not verify
+    // the token. The database holds every published key from the moment it
+    // exists. If the database cannot be read, the provider's own set stands.
+    if (oidc.route === 'jwks') {
+      const keys = await loadSigningKeys(deps.db, deps.sealer).catch(() => undefined);
+      if (keys?.length) ctx.body = publicJwks(keys);
+    }
     if (oidc.route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
       const body = ctx.body as Record<string, unknown>;
       body.token_endpoint_auth_signing_alg_values_supported = ['RS512'];

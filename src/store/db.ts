@@ -39,7 +39,17 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** Postgres schema to use on a server (tests isolate themselves this way). */
   schema?: string | undefined;
+  /**
+   * Longest a statement may run on a server before PostgreSQL cancels it
+   * (statement_timeout), milliseconds; 0 means no limit. Default 15 s.
+   */
+  statementTimeoutMs?: number | undefined;
 }
+
+/** A query still running after this long is stuck, not slow: better a 503 than a request held forever. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
+/** How long to wait for a connection from the server (or a free one in the pool) before giving up. */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 export interface OpenDatabase {
   db: Db;
@@ -56,9 +66,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
     const pool = new pg.Pool({
       connectionString: options.url,
       max: 10,
+      // Without these a request waits for ever when the server is unreachable
+      // (no connect timeout) or a query never returns (no statement timeout);
+      // with them it fails, and the error pages answer 503 (src/web/unavailable.ts).
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
-    if (schema) await pool.query(`create schema if not exists ${schema}`);
+    // An idle connection the server or network drops (a restart, a failover)
+    // is an 'error' event on the pool; unheard, it would end the process. The
+    // pool has already discarded that connection and opens a new one for the
+    // next query, so there is nothing else to do.
+    pool.on('error', () => undefined);
+    if (schema) await createSchema(pool, schema);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', ...(schema ? { schema } : {}), close: () => db.destroy() };
   }
@@ -66,6 +86,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
   const lite = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(lite) }) });
   return { db, kind: 'pglite', close: () => db.destroy() };
+}
+
+/**
+ * `create schema if not exists` is not safe when several instances start at
+ * once: the losers of the race fail on pg_namespace's unique index (23505)
+ * rather than find the schema there. The schema exists either way, so that is success.
+ */
+async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
+  try {
+    await pool.query(`create schema if not exists ${schema}`);
+  } catch (e) {
+    if ((e as { code?: string }).code !== '23505') throw e;
+  }
 }
 
 /** Applies every pending migration. Safe when several instances start at once (Kysely takes a lock). */

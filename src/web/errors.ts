@@ -2,10 +2,18 @@
 // that says what to do next, or an OAuth-style JSON error. Never a stack
 // trace, never the exception's message.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_JSON } from './unavailable.js';
 import { renderWith, type Views } from './views.js';
 
 export type ErrorPageKind =
-  'notFound' | 'badRequest' | 'tooLarge' | 'formExpired' | 'tooManyRequests' | 'sessionEnded' | 'serverError';
+  | 'notFound'
+  | 'badRequest'
+  | 'tooLarge'
+  | 'formExpired'
+  | 'tooManyRequests'
+  | 'sessionEnded'
+  | 'serverError'
+  | 'unavailable';
 
 export interface ErrorPage {
   status: number;
@@ -64,6 +72,16 @@ export const errorPages: Record<ErrorPageKind, ErrorPage> = {
     status: 500,
     pageTitle: 'Sorry, there is a problem with the service',
     paragraphs: ['Try again later.', 'We have not saved your details.', GO_BACK],
+  },
+  // The database or Redis cannot be reached (src/web/unavailable.ts): a
+  // passing outage, so the page says to try again soon, not that we broke.
+  unavailable: {
+    status: 503,
+    pageTitle: 'Sorry, the service is unavailable',
+    paragraphs: [
+      'NHS login is not working at the moment. Try again in a few minutes.',
+      'Anything you have already finished has been saved. We have not saved what you entered on this page.',
+    ],
   },
 };
 
@@ -130,6 +148,12 @@ export function renderErrorPageWith(
   });
 }
 
+/** The "service unavailable" page's HTML, for the provider's own error rendering (src/oidc/provider.ts). */
+export function unavailableHtml(views: Views): string {
+  const page = errorPages.unavailable;
+  return views.render('error.njk', { pageTitle: page.pageTitle, paragraphs: page.paragraphs });
+}
+
 /** As renderErrorPageWith, with the environment given to registerViews. */
 export function renderErrorPage(
   reply: FastifyReply,
@@ -140,6 +164,13 @@ export function renderErrorPage(
 }
 
 function sendJson(reply: FastifyReply, status: number, kind: ErrorPageKind): FastifyReply {
+  if (kind === 'unavailable')
+    return reply
+      .code(503)
+      .header('cache-control', 'no-store')
+      .header('retry-after', String(RETRY_AFTER_SECONDS))
+      .type('application/json; charset=utf-8')
+      .send(UNAVAILABLE_JSON);
   const error = status >= 500 ? 'server_error' : 'invalid_request';
   const description =
     status >= 500 ? 'The server could not complete the request' : errorPages[kind].pageTitle;
@@ -183,6 +214,16 @@ export function registerErrorPages(
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isUnavailable(error)) {
+      // Expected during an outage and not a bug: one line, no stack.
+      request.log.warn(
+        { code: (error as { code?: unknown }).code, message: error.message },
+        'database or Redis unavailable; answered 503',
+      );
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      if (wantsJson(request, prefixes)) return sendJson(reply, 503, 'unavailable');
+      return sendPage(views, request, reply, 'unavailable', 503);
+    }
     const status = statusFor(error);
     const kind = kindFor(error, status);
     if (status >= 500) {
