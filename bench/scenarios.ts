@@ -1,12 +1,9 @@
 // What the benchmark does, one operation at a time, as a person's browser and
 // a supplier's back end would do it over HTTP: a complete sign-in, a refresh
-// grant, and the supplier's GETs (discovery, JWKS, userinfo).
+// grant, and the supplier's GETs (discovery, JWKS, userinfo). The same
+// operations run against our service and against the bare oidc-provider;
+// only the login pages' addresses differ (BenchContext.login).
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { latestCode } from '../src/adapters/notify/outbox.js';
-import { TEST_PASSWORD } from '../src/cli/seed.js';
-import { hashPassword } from '../src/journeys/passwords.js';
-import { createAccount } from '../src/store/accounts.js';
-import type { Db } from '../src/store/db.js';
 import { authorizeUrl, clientAssertion, pkce, type TestSupplier } from '../test/support/supplier.js';
 import { BrowserClient, request } from './http-client.js';
 
@@ -19,21 +16,48 @@ export interface Metadata {
   userinfo_endpoint: string;
 }
 
+/** Where the login pages are, given the page authorize led to; throws when it led elsewhere. */
+export type LoginPages = (pageUrl: string) => { password: string; code: string };
+
+/** Our service: /sign-in, then /sign-in/text-code. */
+export const ourLoginPages: LoginPages = (pageUrl) => {
+  if (!pageUrl.endsWith('/sign-in')) throw new Error(`authorize went to ${pageUrl}`);
+  return { password: '/sign-in', code: '/sign-in/text-code' };
+};
+
+/** The bare provider (bench/bare-provider.ts): /interaction/<uid>, then …/password and …/code. */
+export const bareLoginPages: LoginPages = (pageUrl) => {
+  const path = new URL(pageUrl).pathname;
+  if (!/^\/interaction\/[^/]+$/.test(path)) throw new Error(`authorize went to ${pageUrl}`);
+  return { password: `${path}/password`, code: `${path}/code` };
+};
+
 export interface BenchContext {
   origin: string;
-  db: Db;
   supplier: TestSupplier;
   metadata: Metadata;
   jwks: ReturnType<typeof createRemoteJWKSet>;
+  login: LoginPages;
+  /** The last text code the server sent to a phone number (asked of the server over IPC). */
+  codeFor: (phone: string) => Promise<string | undefined>;
   /** Latency of every /token request, milliseconds (cleared between runs). */
   tokenLatencies: number[];
   /** Time spent in each step of a sign-in, milliseconds, summed over sign-ins. */
   steps: Map<string, number>;
+  /**
+   * When set, the server's CPU time so far (microseconds), read before and
+   * after each step into stepCpu: for sign-ins one at a time, where nothing
+   * else runs on the server, the server CPU each step costs.
+   */
+  serverCpu?: (() => Promise<number>) | undefined;
+  /** Server CPU per step, milliseconds, summed over sign-ins (only with serverCpu). */
+  stepCpu: Map<string, number>;
 }
 
 export interface Person {
   email: string;
   phone: string;
+  password: string;
 }
 
 /** One worker's tokens: the latest refresh token (rotated on every use) and access token. */
@@ -42,48 +66,39 @@ export interface Tokens {
   accessToken: string;
 }
 
-export async function createContext(origin: string, db: Db, supplier: TestSupplier): Promise<BenchContext> {
+export async function createContext(
+  origin: string,
+  supplier: TestSupplier,
+  login: LoginPages,
+  codeFor: BenchContext['codeFor'],
+): Promise<BenchContext> {
   const res = await request(`${origin}/.well-known/openid-configuration`);
   if (res.status !== 200) throw new Error(`discovery failed: ${res.status}`);
   const metadata = JSON.parse(res.body) as Metadata;
   return {
     origin,
-    db,
     supplier,
     metadata,
     jwks: createRemoteJWKSet(new URL(metadata.jwks_uri)),
+    login,
+    codeFor,
     tokenLatencies: [],
     steps: new Map(),
+    stepCpu: new Map(),
   };
 }
 
-/** Accounts of our own (P0, verified mobile), one per worker, so per-person limits never meet. */
-export async function createPeople(db: Db, count: number): Promise<Person[]> {
-  const passwordHash = await hashPassword(TEST_PASSWORD);
-  const people: Person[] = [];
-  for (let i = 0; i < count; i++) {
-    const person = {
-      email: `bench.${i}@example.com`,
-      phone: `+4477009${String(10000 + i).padStart(5, '0')}`,
-    };
-    const made = await createAccount(db, {
-      email: person.email,
-      password_hash: passwordHash,
-      phone_number: person.phone,
-      phone_number_verified: true,
-    });
-    if (!made) throw new Error(`could not create ${person.email}`);
-    people.push(person);
-  }
-  return people;
-}
-
 async function timed<T>(ctx: BenchContext, step: string, work: () => Promise<T>): Promise<T> {
+  const cpu0 = ctx.serverCpu ? await ctx.serverCpu() : 0;
   const t0 = performance.now();
   try {
     return await work();
   } finally {
     ctx.steps.set(step, (ctx.steps.get(step) ?? 0) + performance.now() - t0);
+    if (ctx.serverCpu) {
+      const cpu1 = await ctx.serverCpu();
+      ctx.stepCpu.set(step, (ctx.stepCpu.get(step) ?? 0) + (cpu1 - cpu0) / 1000);
+    }
   }
 }
 
@@ -106,7 +121,7 @@ async function token(ctx: BenchContext, params: Record<string, string>): Promise
 }
 
 /**
- * authorize → /sign-in (password) → text code from the outbox → back to the
+ * authorize → login page (password) → the text code sent → back to the
  * supplier with a code → /token (PKCE) → ID token verified against the JWKS.
  * A fresh browser each time, so each is a new provider session.
  */
@@ -119,21 +134,22 @@ export async function signIn(ctx: BenchContext, person: Person): Promise<Tokens>
     code_challenge_method: 'S256',
   });
 
-  const start = await timed(ctx, '1 authorize → /sign-in page', () => browser.follow(url));
-  if (!start.url.endsWith('/sign-in')) throw new Error(`authorize went to ${start.url} (${start.status})`);
+  const start = await timed(ctx, '1 authorize → login page', () => browser.follow(url));
+  if (start.status !== 200) throw new Error(`authorize went to ${start.url} (${start.status})`);
+  const pages = ctx.login(start.url);
 
-  const password = await timed(ctx, '2 POST /sign-in (argon2id)', () =>
-    browser.post('/sign-in', { email: person.email, password: TEST_PASSWORD }),
+  const password = await timed(ctx, '2 POST password (argon2id)', () =>
+    browser.post(pages.password, { email: person.email, password: person.password }),
   );
-  if (password.location !== '/sign-in/text-code') {
+  if (password.location !== pages.code) {
     throw new Error(`password: ${password.status} ${password.body.slice(0, 200)}`);
   }
-  await timed(ctx, '3 text-code page', () => browser.get(password.location!));
-  const code = await timed(ctx, '4 code from the outbox', () => latestCode(ctx.db, person.phone));
-  if (!code) throw new Error('no text code in the outbox');
+  await timed(ctx, '3 code page', () => browser.get(password.location!));
+  const code = await timed(ctx, '4 code as sent (IPC to the server)', () => ctx.codeFor(person.phone));
+  if (!code) throw new Error('no text code sent');
 
   const callback = await timed(ctx, '5 POST code → callback', async () => {
-    const posted = await browser.post('/sign-in/text-code', { code });
+    const posted = await browser.post(pages.code, { code });
     if (!posted.location) throw new Error(`code: ${posted.status} ${posted.body.slice(0, 200)}`);
     return browser.follow(posted.location);
   });

@@ -46,12 +46,11 @@ export interface LoadResult {
   seconds: number;
   perSecond: number;
   /**
-   * CPU time this whole process (service, load generator, thread pool) used
-   * during the run, seconds; completed / cpuSeconds is the rate one fully
-   * available core would give, whatever else the machine was doing.
+   * CPU time the process running this loop used during the run, seconds (all
+   * its threads): with the server in a child process, the load generator's
+   * own cost; the server's is measured around the run (bench/run.ts).
    */
   cpuSeconds: number;
-  perCpuSecond: number;
   /** Whole-operation latency. */
   latency: LatencySummary;
 }
@@ -100,7 +99,62 @@ export async function runFor(
     seconds: elapsed,
     perSecond: latencies.length / elapsed,
     cpuSeconds,
-    perCpuSecond: (latencies.length + late) / cpuSeconds,
     latency: summarise(latencies),
   };
+}
+
+/**
+ * CPU time from a Linux /proc/<pid>/stat line, in clock ticks: utime and
+ * stime (fields 14 and 15), which cover all of the process's threads. The
+ * command name (field 2, in parentheses) may itself hold spaces or
+ * parentheses, so the fields are counted from the last ')'.
+ */
+export function procStatCpuTicks(stat: string): number {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) throw new Error('not a /proc/<pid>/stat line');
+  // After ')' come field 3 (state) onwards; utime is field 14, stime 15.
+  const fields = stat
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
+  const utime = Number(fields[14 - 3]);
+  const stime = Number(fields[15 - 3]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('no utime/stime in the stat line');
+  return utime + stime;
+}
+
+/**
+ * Operations per CPU-second: the rate one core would give if it did nothing
+ * but this work. NaN when no CPU time was measured.
+ */
+export function perCpuSecond(operations: number, cpuSeconds: number): number {
+  return cpuSeconds > 0 ? operations / cpuSeconds : Number.NaN;
+}
+
+/** a ÷ b rounded to `places`, or undefined when either is missing or b is 0. */
+export function ratio(a: number | undefined, b: number | undefined, places = 2): number | undefined {
+  if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0)
+    return undefined;
+  return Math.round((a / b) * 10 ** places) / 10 ** places;
+}
+
+/** A Markdown table: the first row is the header; cells have their `|` escaped. */
+export function markdownTable(rows: readonly (readonly string[])[]): string {
+  const [header, ...body] = rows;
+  if (!header) return '';
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const line = (row: readonly string[]) => `| ${header.map((_, i) => cell(row[i] ?? '')).join(' | ')} |`;
+  return [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...body.map(line)].join('\n');
+}
+
+/** The numeric fields of a Redis INFO reply (`name:value` lines; sections and text values skipped). */
+export function redisInfoNumbers(info: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of info.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0 || line.startsWith('#')) continue;
+    const value = Number(line.slice(colon + 1).trim());
+    if (line.slice(colon + 1).trim() !== '' && Number.isFinite(value)) out[line.slice(0, colon)] = value;
+  }
+  return out;
 }
