@@ -18,7 +18,7 @@ import { customizeAccessToken, USERINFO_RESOURCE } from './access-token.js';
 import { registerUsersApiGrant } from './users-api-grant.js';
 import { extraClaimsOf, registerTokenExchangeGrant } from './token-exchange.js';
 import { isUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_JSON } from '../web/unavailable.js';
-import { loadSigningKeys, publicJwks } from './signing-keys.js';
+import { publishedJwks } from './signing-keys.js';
 
 export const LIFETIMES = {
   AuthorizationCode: 10 * 60,
@@ -323,8 +323,8 @@ function installResponseRules(provider: Provider, deps: Pick<ProviderDeps, 'db' 
     // the token. The database holds every published key from the moment it
     // exists. If the database cannot be read, the provider's own set stands.
     if (oidc.route === 'jwks') {
-      const keys = await loadSigningKeys(deps.db, deps.sealer).catch(() => undefined);
-      if (keys?.length) ctx.body = publicJwks(keys);
+      const published = await publishedJwks(deps.db, deps.sealer).catch(() => undefined);
+      if (published?.keys.length) ctx.body = published;
     }
     if (oidc.route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
       const body = ctx.body as Record<string, unknown>;

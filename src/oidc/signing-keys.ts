@@ -81,6 +81,34 @@ export async function rotateSigningKeys(
   });
 }
 
+/** Public halves by kid (a thumbprint: one key, one kid), so each key is decrypted once per process. */
+const publicByKid = new Map<string, JWK>();
+
+/**
+ * The key set to publish now, read from the database: every instance
+ * publishes a key from the moment it exists, whichever key it signs with
+ * itself (see provider.ts). Only the kids are read each time.
+ */
+export async function publishedJwks(db: Db, sealer: Sealer): Promise<{ keys: JWK[] }> {
+  const rows = await db
+    .selectFrom('signing_keys')
+    .select(['kid', 'private_jwk'])
+    .where('status', 'in', ['active', 'published'])
+    .orderBy('status', 'asc')
+    .orderBy('created_at', 'desc')
+    .execute();
+  return {
+    keys: rows.map((r) => {
+      let key = publicByKid.get(r.kid);
+      if (!key) {
+        key = publicJwks([JSON.parse(sealer.open(r.private_jwk)) as JWK]).keys[0]!;
+        publicByKid.set(r.kid, key);
+      }
+      return key;
+    }),
+  };
+}
+
 export function publicJwks(keys: JWK[]): { keys: JWK[] } {
   return {
     keys: keys.map(({ kty, n, e, kid, alg, use }) => ({ kty, n, e, kid, alg, use })),
