@@ -8,36 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimits, RateLimitsUnavailable } from '../src/adapters/rate-limits.js';
 import { RedisAdapter } from '../src/oidc/redis-adapter.js';
 import { TestBrowser } from './support/browser.js';
+import { ownRedisDatabase, REDIS_URL, redisAvailable } from './support/redis.js';
 import { signInThroughSupplier } from './support/flow.js';
 import { startTestService, type TestService } from './support/service.js';
 import { clientAssertion, demoSupplier } from './support/supplier.js';
 import { ASSERTION_TYPE, exchangeCode, TOKEN_URL, tokenRequest } from './support/token.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisReachable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    connectTimeout: 2000,
-  });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const reachable = await redisReachable();
-if (!reachable) {
-  if (process.env.REQUIRE_REDIS === '1')
-    throw new Error(`REQUIRE_REDIS=1 but no Redis answers at ${REDIS_URL}`);
-  console.warn(`SKIPPING the Redis tests: nothing answers at ${REDIS_URL}`);
-}
+const reachable = await redisAvailable('the Redis tests');
 
 describe.skipIf(!reachable)('Redis', () => {
   let redis: Redis;
@@ -93,13 +70,10 @@ describe.skipIf(!reachable)('Redis', () => {
     let service: TestService;
     let own: Redis;
     beforeAll(async () => {
-      // A Redis database of its own, emptied: other test files' counters (codes sent from
-      // 127.0.0.1, say) must not use up this one's allowance.
-      const url = new URL(REDIS_URL);
-      url.pathname = '/13';
-      own = new Redis(url.toString());
-      await own.flushdb();
-      service = await startTestService({ env: { REDIS_URL: url.toString() } });
+      // Other test files' counters (codes sent from 127.0.0.1, say) must not use up this one's allowance.
+      const database = await ownRedisDatabase(13);
+      own = database.redis;
+      service = await startTestService({ env: { REDIS_URL: database.url } });
     });
     afterAll(async () => {
       await service?.close();

@@ -16,7 +16,7 @@ import { authorizeUrl, clientAssertion, demoSupplier } from '../support/supplier
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { ASSERTION_TYPE } from '../support/token.js';
 import { callbackCode, P0, P9, signIn, through, token } from './journeys.js';
-import { forgetCodesSent, ownRedisDatabase, redisAvailable } from './redis-db.js';
+import { forgetCodesSent, ownRedisDatabase, redisAvailable } from '../support/redis.js';
 
 const available = (await postgresAvailable('the fault tests')) && (await redisAvailable('the fault tests'));
 

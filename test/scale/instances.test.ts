@@ -13,7 +13,7 @@ import { HttpBrowser, startInstances, type Instances } from '../support/instance
 import { postgresAvailable } from '../support/postgres.js';
 import { demoSupplier } from '../support/supplier.js';
 import { P0, P5, relyingPartyKeys, signIn, token, verifyIdToken } from './journeys.js';
-import { forgetCodesSent, ownRedisDatabase, redisAvailable } from './redis-db.js';
+import { forgetCodesSent, ownRedisDatabase, redisAvailable } from '../support/redis.js';
 
 const available =
   (await postgresAvailable('the multi-instance tests')) && (await redisAvailable('the multi-instance tests'));

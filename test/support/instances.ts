@@ -16,7 +16,8 @@ import { dropSchema, POSTGRES_URL } from './postgres.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy.js';
 import { freePort } from './service.js';
 
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { REDIS_URL } from './redis.js';
+import { REDIS_URL } from './redis.js';
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface Instance {

@@ -1,9 +1,11 @@
-// Each scale test file uses a Redis database of its own (the number in
-// REDIS_URL's path), emptied at the start, so its rate-limit counters and
-// sessions neither meet other test files' nor a previous run's (a person
-// locked out by the last run would still be locked out for 15 minutes).
+// Redis for tests. Each test file that starts services on Redis uses a
+// database of its own (the number in REDIS_URL's path), emptied at the
+// start, so its rate-limit counters and sessions neither meet other test
+// files' nor a previous run's (a person locked out by the last run would
+// still be locked out for 15 minutes).
 import { Redis } from 'ioredis';
-import { REDIS_URL } from '../support/instances.js';
+/** The machine's Redis (TEST_REDIS_URL to use another). */
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function reachable(url: string): Promise<boolean> {
   const probe = new Redis(url, {
