@@ -396,7 +396,12 @@ export function registerDelegateRoutes(app: FastifyInstance, deps: JourneyDeps):
     return d && d.grantor_id === s.account.id && d.origin === 'person' ? d : undefined;
   }
 
-  const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
+  // A NUL (%00 in the path) names no delegation: Postgres text cannot hold
+  // one, so the lookup would fail with a 500. '' matches nothing: not found.
+  const idOf = (request: FastifyRequest) => {
+    const { id } = request.params as { id: string };
+    return id.includes('\u0000') ? '' : id;
+  };
 
   async function showDelegation(
     reply: FastifyReply,
