@@ -37,7 +37,7 @@ import { registerUsersApi } from './users-api/routes.js';
 import { registerProvisionApi } from './provision-api/routes.js';
 import { ping, type Db } from './store/db.js';
 import type { Sealer } from './store/encryption.js';
-import { registerErrorPages, unavailableHtml } from './web/errors.js';
+import { frameworkErrorPage, registerErrorPages, unavailableHtml } from './web/errors.js';
 import { registerSecurity } from './web/security.js';
 import { registerStatic } from './web/static.js';
 import { createViews, registerViews, render } from './web/views.js';
@@ -107,6 +107,12 @@ export const JOURNEYS = [
 ] as const;
 
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
+  const views = createViews({
+    extraPaths: [
+      ...JOURNEYS.map(journeyViews),
+      fileURLToPath(new URL('./backoffice/views', import.meta.url)),
+    ],
+  });
   const app = Fastify({
     logger: deps.logger
       ? { ...(deps.logger === true ? {} : deps.logger), serializers: { req: requestForLog } }
@@ -116,12 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     // Request ids in every log line, so one person's journey can be followed.
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
-  });
-  const views = createViews({
-    extraPaths: [
-      ...JOURNEYS.map(journeyViews),
-      fileURLToPath(new URL('./backoffice/views', import.meta.url)),
-    ],
+    frameworkErrors: frameworkErrorPage(views),
   });
   registerViews(app, views);
   await registerSecurity(app, { production: deps.production, cookieSecret: deps.cookieSecret });

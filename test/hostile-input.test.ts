@@ -1131,6 +1131,17 @@ async function postRaw(browser: TestBrowser, url: string, payload: string): Prom
 }
 
 describe('journey forms', () => {
+  it('answers a path that is not valid percent-encoding with the bad-request page, and JSON at /token', async () => {
+    const page = await inject({ method: 'GET', url: '/account/delegates/%ff' });
+    expectSafe(page, 'bad path');
+    expect(page.statusCode).toBe(400);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('There is a problem with your request');
+    const token = await inject({ method: 'POST', url: '/token/%ff' });
+    expect(token.statusCode).toBe(400);
+    expect(token.json()).toMatchObject({ error: 'invalid_request' });
+  });
+
   it('shows the session-ended page for later steps without a journey, and sends account pages to sign in', async () => {
     const browser = new TestBrowser(service.app);
     for (const url of LATER_STEPS) {

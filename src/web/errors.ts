@@ -148,6 +148,18 @@ export function renderErrorPageWith(
   });
 }
 
+/**
+ * Fastify's own refusals before any route runs (a path that is not valid
+ * percent-encoding, FST_ERR_BAD_URL): the bad-request page, or the OAuth JSON
+ * on the JSON paths, as for any other bad request, rather than Fastify's raw JSON.
+ */
+export function frameworkErrorPage(views: Views, prefixes: string[] = DEFAULT_JSON_PREFIXES) {
+  return (_error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    if (wantsJson(request, prefixes)) void sendJson(reply, 400, 'badRequest');
+    else void sendPage(views, request, reply, 'badRequest', 400);
+  };
+}
+
 /** The "service unavailable" page's HTML, for the provider's own error rendering (src/oidc/provider.ts). */
 export function unavailableHtml(views: Views): string {
   const page = errorPages.unavailable;
