@@ -3,6 +3,7 @@
 // local default) and say so when they skip; CI sets REQUIRE_POSTGRES=1 so a
 // missing server fails the run instead of skipping.
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog, verifyChain } from '../src/audit/log.js';
 import { AUDIT_EVENTS } from '../src/audit/events.js';
@@ -181,3 +182,27 @@ if (reachable) {
     () => dropSchema(schema),
   );
 }
+
+describe.skipIf(!reachable)('statement timeout on a PostgreSQL server', () => {
+  const tight = `store_timeout_${randomBytes(4).toString('hex')}`;
+  let store: OpenDatabase;
+  afterAll(async () => {
+    await store?.close();
+    await dropSchema(tight);
+  });
+
+  it('cuts a stuck query short, but never a migration, and gives requests their timeout back after', async () => {
+    // 20 ms: more than any one request statement here needs, less than the longest
+    // migration takes (without migrate's own no-timeout connection, this fails).
+    store = await openDatabase({ url: POSTGRES_URL, schema: tight, statementTimeoutMs: 20 });
+    expect((await migrate(store.db, store.schema)).length).toBeGreaterThan(0);
+    await expect(sql`select pg_sleep(1)`.execute(store.db)).rejects.toMatchObject({ code: '57014' });
+    // The pool's connections, the one the migration used among them, keep the short timeout.
+    const shown = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        sql<{ statement_timeout: string }>`show statement_timeout`.execute(store.db),
+      ),
+    );
+    for (const s of shown) expect(s.rows[0]?.statement_timeout).toBe('20ms');
+  });
+});

@@ -101,17 +101,31 @@ async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
   }
 }
 
-/** Applies every pending migration. Safe when several instances start at once (Kysely takes a lock). */
+/**
+ * Applies every pending migration. Safe when several instances start at once
+ * (Kysely takes a lock). On one connection with no statement timeout: a
+ * migration on a large table (an index, a back-fill), or waiting for another
+ * instance's migrations, may rightly take longer than a request ever should.
+ */
 export async function migrate(db: Db, schema?: string): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: () => Promise.resolve(migrations) },
-    // Kysely looks for its own tables across all schemas unless told which.
-    ...(schema ? { migrationTableSchema: schema } : {}),
+  return db.connection().execute(async (connection) => {
+    await sql`set statement_timeout = 0`.execute(connection);
+    try {
+      const migrator = new Migrator({
+        db: connection,
+        provider: { getMigrations: () => Promise.resolve(migrations) },
+        // Kysely looks for its own tables across all schemas unless told which.
+        ...(schema ? { migrationTableSchema: schema } : {}),
+      });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error)
+        throw error instanceof Error ? error : new Error(`migration failed: ${JSON.stringify(error)}`);
+      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    } finally {
+      // Back to the pool's own timeout before the connection serves requests.
+      await sql`reset statement_timeout`.execute(connection);
+    }
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(`migration failed: ${JSON.stringify(error)}`);
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /** True when the database answers a trivial query (readiness). */
