@@ -38,6 +38,7 @@ import { startTestService, type TestService } from './support/service.js';
 import { STAFF_PASSWORD, staffHelpers, type SignedInStaff } from './support/staff.js';
 import { clientAssertion, demoSupplier, newKeyPair, type TestSupplier } from './support/supplier.js';
 import { ASSERTION_TYPE, TOKEN_URL, exchangeCode, tokenRequest } from './support/token.js';
+import { PROVIDER_ROUTES } from '../src/oidc/mount.js';
 
 const ISSUER = 'http://localhost:3000';
 const FORM = 'application/x-www-form-urlencoded';
@@ -131,17 +132,6 @@ const JOURNEY_GETS = [
   '/claim-account/done',
   '/delegation/invitation',
   '/delegation/accept',
-];
-
-const PROVIDER_ROUTES = [
-  '/.well-known/openid-configuration',
-  '/.well-known/jwks.json',
-  '/authorize',
-  '/authorize/:uid',
-  '/token',
-  '/logout',
-  '/logout/confirm',
-  '/logout/success',
 ];
 
 const API_GETS = ['/userinfo', '/v2/Users'];

@@ -10,6 +10,19 @@ export interface Page {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** Applies Set-Cookie headers to a cookie jar, as a browser does (an expired or empty cookie is removed). */
+export function keepCookies(jar: Map<string, string>, setCookies: readonly string[]): void {
+  for (const c of setCookies) {
+    const [pair, ...attrs] = c.split(';');
+    const eq = pair!.indexOf('=');
+    const name = pair!.slice(0, eq).trim();
+    const value = pair!.slice(eq + 1).trim();
+    const expired = attrs.some((a) => /^\s*max-age=0/i.test(a) || /expires=Thu, 01 Jan 1970/i.test(a));
+    if (expired || value === '') jar.delete(name);
+    else jar.set(name, value);
+  }
+}
+
 export class TestBrowser {
   readonly cookies = new Map<string, string>();
   private lastBody = '';
@@ -26,16 +39,7 @@ export class TestBrowser {
 
   private keep(headers: Record<string, unknown>): void {
     const raw = headers['set-cookie'];
-    const list: string[] = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
-    for (const c of list) {
-      const [pair, ...attrs] = c.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*max-age=0/i.test(a) || /expires=Thu, 01 Jan 1970/i.test(a));
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    keepCookies(this.cookies, Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : []);
   }
 
   private toPage(res: { statusCode: number; headers: Record<string, unknown>; body: string }): Page {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type OpenDatabase } from '../../src/store/db.js';
 import { createSealer, type Sealer } from '../../src/store/encryption.js';
+import { keepCookies } from './browser.js';
 import { dropSchema, POSTGRES_URL } from './postgres.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy.js';
 import { freePort } from './service.js';
@@ -198,15 +199,7 @@ export class HttpBrowser {
       redirect: 'manual',
       headers: { ...(init.headers as Record<string, string>), cookie: this.cookieHeader() },
     });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = c.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*max-age=0/i.test(a) || /expires=Thu, 01 Jan 1970/i.test(a));
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    keepCookies(this.cookies, res.headers.getSetCookie());
     const body = await res.text();
     const location = res.headers.get('location') ?? undefined;
     if (!location) this.lastBody = body;
