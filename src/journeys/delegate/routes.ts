@@ -88,7 +88,8 @@ const permissionWords = (permissions: readonly Permission[]): string[] =>
 const permissionItems = (ticked: readonly string[]) =>
   PERMISSIONS.map((p) => ({ value: p, text: DELEGABLE_PERMISSIONS[p], checked: ticked.includes(p) }));
 
-const fullName = (given: string | null | undefined, family: string | null | undefined): string =>
+/** A person's name as shown on the pages: given then family name, either may be missing. */
+export const fullName = (given: string | null | undefined, family: string | null | undefined): string =>
   [given, family].filter(Boolean).join(' ');
 
 /** Proven to P9 and not suspended: may give or take up access. */

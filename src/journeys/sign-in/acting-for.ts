@@ -16,14 +16,11 @@ import {
   sessionEnded,
   signInSatisfied,
 } from '../complete.js';
-import { dayText } from '../delegate/routes.js';
+import { dayText, fullName } from '../delegate/routes.js';
 import type { JourneyDeps } from '../deps.js';
 import { typed } from '../form-fields.js';
 
 const NOTHING_CHOSEN = 'Select whose care you are managing today';
-
-const name = (given: string | null, family: string | null): string =>
-  [given, family].filter(Boolean).join(' ');
 
 export function registerActingForRoutes(app: FastifyInstance, deps: JourneyDeps): void {
   /** The signed-in person, who they may act for today, and the journey; undefined unless the sign-in is complete. */
@@ -43,12 +40,12 @@ export function registerActingForRoutes(app: FastifyInstance, deps: JourneyDeps)
     {
       value: ACTING_FOR_SELF,
       text: 'My own care',
-      hint: { text: name(account.given_name, account.family_name) },
+      hint: { text: fullName(account.given_name, account.family_name) },
       checked: chosen === ACTING_FOR_SELF,
     },
     ...choices.map(({ grantor }) => ({
       value: grantor.id,
-      text: name(grantor.given_name, grantor.family_name),
+      text: fullName(grantor.given_name, grantor.family_name),
       ...(grantor.birthdate && { hint: { text: `Born ${dayText(grantor.birthdate)}` } }),
       checked: chosen === grantor.id,
     })),
