@@ -120,7 +120,23 @@ function storeSuite(
           audit.record({ code: AUDIT_EVENTS.CODE_SENT, details: { n, nested: { b: 1, a: 2 } } }),
         ),
       );
+      // The database hashes what it appends (migration 0010); these check it hashes exactly what
+      // verifyChain recomputes: text beyond ASCII, escapes, a lone surrogate, empty and missing values.
+      await audit.record({
+        code: AUDIT_EVENTS.CODE_SENT,
+        accountId: 'Siân Ó Brádaigh 👩‍⚕️',
+        clientId: 'c"\\',
+        details: { note: 'line\nbreak\t"quoted" \u2028 \ud800 \0', list: [null, true, 1.5, ''], ключ: {} },
+      });
       expect(await verifyChain(store.db)).toBeUndefined();
+      // What PostgreSQL cannot store (NUL, an unpaired surrogate) is kept as U+FFFD, not lost with the event.
+      const last = await store.db
+        .selectFrom('audit_events')
+        .select('details')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      expect((last.details as { note: string }).note).toBe('line\nbreak\t"quoted" \u2028 \uFFFD \uFFFD');
       expect(await verifyChain(store.db, 2)).toBeUndefined(); // across batches
       const third = await store.db
         .selectFrom('audit_events')
@@ -136,6 +152,23 @@ function storeSuite(
         .execute();
       expect(await verifyChain(store.db)).toBe(Number(third.id));
       expect(await verifyChain(store.db, 2)).toBe(Number(third.id));
+    });
+
+    it('keeps one unbroken audit chain under many writers at once', async () => {
+      const audit = createAuditLog(store.db);
+      const before = await store.db.selectFrom('audit_events').select('id').execute();
+      await Promise.all(
+        Array.from({ length: 40 }, (_, n) => audit.record({ code: AUDIT_EVENTS.CODE_SENT, details: { n } })),
+      );
+      const rows = await store.db
+        .selectFrom('audit_events')
+        .select(['prev_hash', 'hash'])
+        .orderBy('id')
+        .execute();
+      expect(rows.length - before.length).toBe(40);
+      // No two entries chain to the same predecessor: each hash is the next one's prev_hash.
+      for (let i = 1; i < rows.length; i++) expect(rows[i]!.prev_hash).toBe(rows[i - 1]!.hash);
+      expect(new Set(rows.map((r) => r.prev_hash)).size).toBe(rows.length);
     });
 
     it('makes one signing key however many instances start at once, and rotates', async () => {

@@ -18,17 +18,18 @@ export interface AuditLog {
 }
 
 const GENESIS = '0'.repeat(64);
-/** Arbitrary constant naming the advisory lock that serialises appends. */
-const CHAIN_LOCK = 7_340_001;
 
-function entryHash(
-  prev: string,
-  at: string,
-  e: Required<Omit<AuditEntry, 'details'>> & { details: unknown },
-): string {
+type HashedFields = Required<Omit<AuditEntry, 'details'>> & { details: unknown };
+
+function entryHash(prev: string, at: string, e: HashedFields): string {
   return createHash('sha256')
-    .update(canonicalJson([prev, at, e.code, e.accountId, e.clientId, e.ip, e.details]))
+    .update(canonicalJson([prev, at, ...hashedAfterPrev(e)]))
     .digest('hex');
+}
+
+/** What the hash covers after prev_hash and at, in order. */
+function hashedAfterPrev(e: HashedFields): unknown[] {
+  return [e.code, e.accountId, e.clientId, e.ip, e.details];
 }
 
 /** JSON with object keys sorted, so the hash survives jsonb's own key ordering. */
@@ -43,43 +44,44 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * The entry with every string made storable: PostgreSQL text and jsonb refuse
+ * NUL and unpaired surrogates (which a JSON body can carry as escapes), and an
+ * event must never be lost, or a request fail, because of what someone typed.
+ * Both become U+FFFD, before hashing, so the hash covers what is stored.
+ */
+function storable(value: unknown): unknown {
+  if (typeof value === 'string') return value.toWellFormed().replaceAll('\0', '\uFFFD');
+  if (Array.isArray(value)) return value.map(storable);
+  if (value && typeof value === 'object' && !(value instanceof Date))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)]));
+  return value;
+}
+
+/**
+ * Appends with the database function audit_append (migration 0010): the
+ * lock that keeps one writer at a time, the read of the last hash and the
+ * insert in one round trip. The hash is computed there, over
+ * `["<prev_hash>"` followed by the canonical JSON of the rest given here, so
+ * it is byte for byte the hash `entryHash` checks.
+ */
 export function createAuditLog(db: Db): AuditLog {
   return {
-    async record(entry) {
+    async record(raw) {
+      const entry = storable(raw) as AuditEntry;
       const details = entry.details ?? {};
-      await db.transaction().execute(async (trx) => {
-        // One writer at a time, or two entries would chain to the same predecessor.
-        await sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(trx);
-        const last = await trx
-          .selectFrom('audit_events')
-          .select('hash')
-          .orderBy('id', 'desc')
-          .limit(1)
-          .executeTakeFirst();
-        const prev = last?.hash ?? GENESIS;
-        const atDate = new Date();
-        const at = atDate.toISOString();
-        const fields = {
-          code: entry.code,
-          accountId: entry.accountId ?? '',
-          clientId: entry.clientId ?? '',
-          ip: entry.ip ?? '',
-          details,
-        };
-        await trx
-          .insertInto('audit_events')
-          .values({
-            at: atDate,
-            code: entry.code,
-            account_id: entry.accountId ?? null,
-            client_id: entry.clientId ?? null,
-            ip: entry.ip ?? null,
-            details: JSON.stringify(details),
-            prev_hash: prev,
-            hash: entryHash(prev, at, fields),
-          })
-          .execute();
-      });
+      const at = new Date();
+      const fields: HashedFields = {
+        code: entry.code,
+        accountId: entry.accountId ?? '',
+        clientId: entry.clientId ?? '',
+        ip: entry.ip ?? '',
+        details,
+      };
+      // canonicalJson([prev, at, ...]) is `["<prev>"` + this.
+      const tail = `,${canonicalJson([at.toISOString(), ...hashedAfterPrev(fields)]).slice(1)}`;
+      await sql`select audit_append(${at}, ${entry.code}, ${entry.accountId ?? null}, ${entry.clientId ?? null},
+        ${entry.ip ?? null}, ${JSON.stringify(details)}::jsonb, ${tail})`.execute(db);
     },
   };
 }

@@ -16,6 +16,7 @@ import * as m0006 from './migrations/0006-id-check-queue.js';
 import * as m0007 from './migrations/0007-photo-id.js';
 import * as m0008 from './migrations/0008-provisioning.js';
 import * as m0009 from './migrations/0009-delegations.js';
+import * as m0010 from './migrations/0010-audit-append.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0007-photo-id': m0007,
   '0008-provisioning': m0008,
   '0009-delegations': m0009,
+  '0010-audit-append': m0010,
 };
 
 export type Db = Kysely<Database>;
