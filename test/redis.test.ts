@@ -40,6 +40,20 @@ describe.skipIf(!reachable)('Redis', () => {
     expect(await redis.ttl(`oidc:Session:s-${tag}`)).toBeLessThanOrEqual(60);
   });
 
+  it("keeps a grant's list of tokens as long as its longest-lived member", async () => {
+    const grant = `g-${randomBytes(4).toString('hex')}`;
+    const tokens = new RedisAdapter(redis, 'AccessToken', undefined as never);
+    await tokens.upsert(`short-${grant}`, { grantId: grant }, 60);
+    expect(await redis.ttl(`oidc:grant:${grant}`)).toBe(60);
+    await tokens.upsert(`long-${grant}`, { grantId: grant }, 600);
+    expect(await redis.ttl(`oidc:grant:${grant}`)).toBeGreaterThan(590);
+    await tokens.upsert(`shorter-${grant}`, { grantId: grant }, 30);
+    expect(await redis.ttl(`oidc:grant:${grant}`)).toBeGreaterThan(590);
+    await tokens.revokeByGrantId(grant);
+    expect(await tokens.find(`long-${grant}`)).toBeUndefined();
+    expect(await redis.exists(`oidc:grant:${grant}`)).toBe(0);
+  });
+
   it('shares rate limits between instances', async () => {
     const key = `shared-${randomBytes(4).toString('hex')}`;
     const one = createRateLimits({ redis });

@@ -49,9 +49,10 @@ export class RedisAdapter implements Adapter {
     if (payload.grantId) {
       const gk = grantKey(payload.grantId);
       multi.rpush(gk, key);
-      // The grant list lives as long as its longest member.
-      const ttl = await this.redis.ttl(gk);
-      if (expiresIn > ttl) multi.expire(gk, expiresIn);
+      // The grant list lives as long as its longest member: a new list takes this
+      // member's lifetime (NX), a list that would die sooner is extended (GT).
+      // Both in the same transaction, so no round trip to read the TTL first (Redis 7).
+      if (expiresIn) multi.expire(gk, expiresIn, 'NX').expire(gk, expiresIn, 'GT');
     }
     if (payload.userCode) {
       multi.set(userCodeKey(payload.userCode), id);
