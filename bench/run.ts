@@ -1,8 +1,9 @@
 // npm run bench: measures, over real HTTP, for BENCH_SECONDS each at
 // BENCH_CONCURRENCY, complete sign-ins, refresh grants (with /token latency),
 // discovery, JWKS and userinfo, and resident memory, against three servers in
-// turn, each in a child process of its own (bench/server.ts) while this
-// process generates the load:
+// turn, each in a child process of its own (bench/server.ts, run from the
+// production build in dist/, which this builds first) while this process
+// generates the load:
 //   embedded        our service as shipped by default (PGlite in memory)
 //   postgres-redis  our service on PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL)
 //   bare            the installed oidc-provider with the same algorithms and
@@ -20,6 +21,7 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -116,16 +118,12 @@ class ServerProcess {
   }
 
   static start(target: Target, env: Record<string, string>): Promise<ServerProcess> {
-    const child = fork(
-      fileURLToPath(new URL('./server.ts', import.meta.url)),
-      [target, String(CONCURRENCY)],
-      {
-        cwd: root,
-        execArgv: ['--import', 'tsx', '--expose-gc'],
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      },
-    );
+    const child = fork(path.join(root, 'dist', 'bench', 'server.js'), [target, String(CONCURRENCY)], {
+      cwd: root,
+      execArgv: ['--expose-gc'],
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill();
@@ -461,6 +459,9 @@ log(
   `bench: ${SECONDS}s per run, concurrency ${CONCURRENCY}, ${cores} cores (${cpuModel}), ` +
     `targets ${TARGETS.join(', ')}`,
 );
+// The servers run the production build (dist/), built fresh so it matches the sources.
+log('building (npm run build)...');
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 const began = performance.now();
 const loadBefore = loadavg().map((n) => round(n, 2));
 const results: Partial<Record<Target, TargetResult>> = {};
@@ -538,8 +539,9 @@ const report = {
     'the deadline count towards CPU per operation but not towards the wall-clock rate. PostgreSQL backend ' +
     'CPU (/proc/<pid>/stat of the backends with our application_name) and Redis CPU (INFO, the whole ' +
     'server) are reported beside it. Latencies are wall-clock, as the load generator saw them, so they ' +
-    'include queueing on a shared machine. Memory is RSS after a full GC; every server runs under tsx, ' +
-    'as npm start runs ours, and tsx alone accounts for about 45 MB of each RSS on Node.js 20.',
+    'include queueing on a shared machine. Memory is RSS after a full GC. Every server runs compiled ' +
+    '(npm run build, then node dist/...), as the deployment guide runs ours in production; under tsx ' +
+    '(npm start) each RSS is about 60 MB more.',
   loadGeneratorCpuSeconds: round((selfCpu.user + selfCpu.system) / 1e6, 2),
   keycloak: { perVcpu: KEYCLOAK },
   goals,
