@@ -4,7 +4,7 @@
 // missing server fails the run instead of skipping.
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuditLog, verifyChain } from '../src/audit/log.js';
 import { AUDIT_EVENTS } from '../src/audit/events.js';
 import { DbAdapter, purgeExpired } from '../src/oidc/adapter.js';
@@ -18,7 +18,14 @@ import {
 } from '../src/store/accounts.js';
 import { migrate, openDatabase, type OpenDatabase } from '../src/store/db.js';
 import { createSealer } from '../src/store/encryption.js';
-import { saveSupplier } from '../src/store/suppliers.js';
+import {
+  findSupplier,
+  findSupplierCached,
+  removeSupplier,
+  saveSupplier,
+  setSupplierSuspension,
+  SUPPLIER_CACHE_MS,
+} from '../src/store/suppliers.js';
 import { newKeyPair } from './support/supplier.js';
 import { dropSchema, POSTGRES_URL, postgresAvailable } from './support/postgres.js';
 
@@ -111,6 +118,46 @@ function storeSuite(
         token_endpoint_auth_method: 'private_key_jwt',
       });
       await expect(clients.upsert('x', {}, 0)).rejects.toThrow();
+    });
+
+    it('answers suppliers from a cache of a few seconds that its own changes empty', async () => {
+      const input = {
+        clientId: 'cache-test',
+        name: 'Cache test',
+        publicKeysPem: [newKeyPair().publicKeyPem],
+        redirectUris: ['https://rp.example/cb'],
+        scopes: ['openid'],
+      };
+      expect((await saveSupplier(store.db, input)).ok).toBe(true);
+      const clients = new DbAdapter(store.db, 'Client');
+      // A read in the same millisecond as this instance's own change is not kept (it may predate it).
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      expect(await clients.find('cache-test')).toBeDefined();
+      // A change made elsewhere (another instance, the CLI): this instance sees it once its copy is old.
+      await sql`update suppliers set name = 'Renamed elsewhere' where client_id = 'cache-test'`.execute(
+        store.db,
+      );
+      expect((await findSupplierCached(store.db, 'cache-test'))?.name).toBe('Cache test');
+      expect((await findSupplier(store.db, 'cache-test'))?.name).toBe('Renamed elsewhere');
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + SUPPLIER_CACHE_MS + 1 });
+      try {
+        expect((await findSupplierCached(store.db, 'cache-test'))?.name).toBe('Renamed elsewhere');
+      } finally {
+        vi.useRealTimers();
+      }
+      // A change made here applies to the very next request: a suspended supplier is no client at once.
+      await setSupplierSuspension(store.db, 'cache-test', {
+        reason: 'test',
+        by: 'store test',
+        at: new Date().toISOString(),
+      });
+      expect(await clients.find('cache-test')).toBeUndefined();
+      await setSupplierSuspension(store.db, 'cache-test', null);
+      expect(await clients.find('cache-test')).toBeDefined();
+      await saveSupplier(store.db, { ...input, name: 'Renamed here' });
+      expect((await findSupplierCached(store.db, 'cache-test'))?.name).toBe('Renamed here');
+      await removeSupplier(store.db, 'cache-test');
+      expect(await clients.find('cache-test')).toBeUndefined();
     });
 
     it('chains the audit log and finds the first broken link', async () => {

@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUDIT_EVENTS } from '../audit/events.js';
 import { findAccountById, recordServiceUsed } from '../store/accounts.js';
-import { findSupplier } from '../store/suppliers.js';
+import { findSupplierCached } from '../store/suppliers.js';
 import { grantActingFor } from '../oidc/acting-for.js';
 import { usableDelegations } from '../oidc/delegations-claim.js';
 import {
@@ -182,7 +182,7 @@ async function mayActForOthers(
 
 /** A sandpit (test) supplier may only ever see test people; every other supplier anyone. */
 async function mayUseSupplier(deps: JourneyDeps, accountId: string, clientId: string): Promise<boolean> {
-  const supplier = await findSupplier(deps.db, clientId);
+  const supplier = await findSupplierCached(deps.db, clientId);
   if (!supplier?.metadata.sandpit) return true;
   return (await findAccountById(deps.db, accountId))?.test_person === true;
 }

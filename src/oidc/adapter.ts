@@ -1,12 +1,14 @@
 // oidc-provider keeps its artifacts (sessions, interactions, codes, grants,
 // refresh tokens, replay records) through this adapter, in the service's own
 // database: one store to back up, and data that survives a restart. Suppliers
-// (the `Client` model) are read from the suppliers table on every lookup,
-// never written here: what an operator changes (CLI or back office) applies to
-// the next request without a restart, and a suspended supplier is unknown.
+// (the `Client` model) are read from the suppliers table (through a cache of
+// a few seconds, store/suppliers.ts), never written here: what an operator
+// changes (CLI or back office) applies without a restart, and a suspended
+// supplier is unknown.
 import { sql } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../store/db.js';
+import { findSupplierCached } from '../store/suppliers.js';
 import { supplierToClientMetadata } from './clients.js';
 
 const GRANTABLE = new Set([
@@ -71,11 +73,7 @@ export class DbAdapter implements Adapter {
     // it fails the whole request (a 500): answer "not found" instead.
     if (id.includes('\u0000')) return undefined;
     if (this.name === 'Client') {
-      const supplier = await this.db
-        .selectFrom('suppliers')
-        .selectAll()
-        .where('client_id', '=', id)
-        .executeTakeFirst();
+      const supplier = await findSupplierCached(this.db, id);
       // A suspended supplier is, to the provider, no client at all: invalid_client
       // at /authorize (an error page, never a redirect) and at /token.
       return supplier && !supplier.metadata.suspended ? supplierToClientMetadata(supplier) : undefined;

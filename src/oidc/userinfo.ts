@@ -10,7 +10,7 @@ import type { AuditLog } from '../audit/log.js';
 import { findAccountById } from '../store/accounts.js';
 import type { Db } from '../store/db.js';
 import type { Sealer } from '../store/encryption.js';
-import { findSupplier } from '../store/suppliers.js';
+import { findSupplierCached } from '../store/suppliers.js';
 import { personFromAccount } from './account.js';
 import { actingForClaim } from './acting-for.js';
 import { delegationsClaim } from './delegations-claim.js';
@@ -110,7 +110,7 @@ export function createAccessTokenVerifier(deps: UserinfoDeps) {
       throw new UserinfoError(401, 'invalid_token', 'invalid token provided');
     }
     // A supplier suspended since the token was issued loses it at once, not when it expires.
-    const supplier = await findSupplier(deps.db, record.clientId);
+    const supplier = await findSupplierCached(deps.db, record.clientId);
     if (!supplier || supplier.metadata.suspended) {
       throw new UserinfoError(401, 'invalid_token', 'invalid token provided');
     }

@@ -1,7 +1,9 @@
 // Suppliers (relying parties): registered, changed, suspended and removed by
 // operators (the CLI and the back office). Every write goes through the
-// registration rules first. The provider reads this table on every client
-// lookup (oidc/adapter.ts), so a change applies to the very next request.
+// registration rules first. The requests that sign people in read suppliers
+// through findSupplierCached (a few seconds' cache per instance, emptied by
+// every write here), so a change applies at once on the instance that made
+// it and within SUPPLIER_CACHE_MS on every other.
 import { sql } from 'kysely';
 import { keyThumbprints, publicKeyToJwk } from '../oidc/clients.js';
 import {
@@ -129,21 +131,23 @@ export async function saveSupplier(
   const metadata = buildSupplierMetadata(input);
   if (!metadata.ok) return metadata;
   const json = JSON.stringify(metadata.value);
-  const row = await db
-    .insertInto('suppliers')
-    .values({ client_id: input.clientId, name: input.name.trim(), metadata: json })
-    .onConflict((oc) =>
-      options.create
-        ? oc.column('client_id').doNothing()
-        : oc.column('client_id').doUpdateSet({
-            name: input.name.trim(),
-            metadata: sql`case when suppliers.metadata->'suspended' is null then excluded.metadata
+  const row = await changingSupplier(db, input.clientId, () =>
+    db
+      .insertInto('suppliers')
+      .values({ client_id: input.clientId, name: input.name.trim(), metadata: json })
+      .onConflict((oc) =>
+        options.create
+          ? oc.column('client_id').doNothing()
+          : oc.column('client_id').doUpdateSet({
+              name: input.name.trim(),
+              metadata: sql`case when suppliers.metadata->'suspended' is null then excluded.metadata
               else excluded.metadata || jsonb_build_object('suspended', suppliers.metadata->'suspended') end`,
-            updated_at: sql`now()`,
-          }),
-    )
-    .returningAll()
-    .executeTakeFirst();
+              updated_at: sql`now()`,
+            }),
+      )
+      .returningAll()
+      .executeTakeFirst(),
+  );
   if (!row) return err(`A supplier with client id ${input.clientId} already exists`);
   return ok(row);
 }
@@ -158,22 +162,81 @@ export async function setSupplierSuspension(
   clientId: string,
   suspension: SupplierSuspension | null,
 ): Promise<Supplier | undefined> {
-  return db
-    .updateTable('suppliers')
-    .set({
-      metadata: suspension
-        ? sql`metadata || jsonb_build_object('suspended', ${JSON.stringify(suspension)}::jsonb)`
-        : sql`metadata - 'suspended'`,
-      updated_at: sql`now()`,
-    })
-    .where('client_id', '=', clientId)
-    .where(sql<boolean>`(metadata->'suspended' is null) = ${suspension !== null}`)
-    .returningAll()
-    .executeTakeFirst();
+  return changingSupplier(db, clientId, () =>
+    db
+      .updateTable('suppliers')
+      .set({
+        metadata: suspension
+          ? sql`metadata || jsonb_build_object('suspended', ${JSON.stringify(suspension)}::jsonb)`
+          : sql`metadata - 'suspended'`,
+        updated_at: sql`now()`,
+      })
+      .where('client_id', '=', clientId)
+      .where(sql<boolean>`(metadata->'suspended' is null) = ${suspension !== null}`)
+      .returningAll()
+      .executeTakeFirst(),
+  );
 }
 
 export async function findSupplier(db: Db, clientId: string): Promise<Supplier | undefined> {
   return db.selectFrom('suppliers').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+}
+
+/**
+ * How long an instance may answer from its copy of a supplier: the longest a
+ * change made elsewhere (another instance, the CLI) takes to reach it. Saves
+ * a query on every /authorize, /token, refresh and userinfo request.
+ */
+export const SUPPLIER_CACHE_MS = 5_000;
+
+interface SupplierCache {
+  /** client id → supplier and when it was read. */
+  copies: Map<string, { supplier: Supplier; readAt: number }>;
+  /** client id → when this instance last changed it: a read begun before then is not kept. */
+  changedAt: Map<string, number>;
+}
+
+/** Per database: tests run many services in one process. */
+const supplierCaches = new WeakMap<Db, SupplierCache>();
+
+function cacheFor(db: Db): SupplierCache {
+  let cache = supplierCaches.get(db);
+  if (!cache) supplierCaches.set(db, (cache = { copies: new Map(), changedAt: new Map() }));
+  return cache;
+}
+
+/**
+ * A supplier for a request on the sign-in path: from this instance's cache
+ * when read in the last SUPPLIER_CACHE_MS, else from the database. Unknown
+ * client ids are not cached (anyone can send any number of them). The answer
+ * is shared: read it, never change it. Forms that edit suppliers use
+ * findSupplier, which always reads the database.
+ */
+export async function findSupplierCached(db: Db, clientId: string): Promise<Supplier | undefined> {
+  const cache = cacheFor(db);
+  const hit = cache.copies.get(clientId);
+  if (hit && Date.now() - hit.readAt < SUPPLIER_CACHE_MS) return hit.supplier;
+  const readAt = Date.now();
+  const supplier = await findSupplier(db, clientId);
+  // A change made here while this read was under way wins: the read may have seen the old row.
+  if (supplier && readAt > (cache.changedAt.get(clientId) ?? 0))
+    cache.copies.set(clientId, { supplier, readAt });
+  else cache.copies.delete(clientId);
+  return supplier;
+}
+
+/**
+ * Every write below runs inside this, so this instance's next request reads
+ * the change and no read that overlapped the write keeps the old row.
+ */
+async function changingSupplier<T>(db: Db, clientId: string, write: () => Promise<T>): Promise<T> {
+  const cache = cacheFor(db);
+  try {
+    return await write();
+  } finally {
+    cache.copies.delete(clientId);
+    cache.changedAt.set(clientId, Date.now());
+  }
 }
 
 export async function listSuppliers(db: Db): Promise<Supplier[]> {
@@ -181,15 +244,17 @@ export async function listSuppliers(db: Db): Promise<Supplier[]> {
 }
 
 export async function removeSupplier(db: Db, clientId: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const r = await trx.deleteFrom('suppliers').where('client_id', '=', clientId).executeTakeFirst();
-    // Its grants, codes and tokens go with it.
-    await trx
-      .deleteFrom('oidc_payloads')
-      .where(sql<string>`payload->>'clientId'`, '=', clientId)
-      .execute();
-    return r.numDeletedRows > 0n;
-  });
+  return changingSupplier(db, clientId, () =>
+    db.transaction().execute(async (trx) => {
+      const r = await trx.deleteFrom('suppliers').where('client_id', '=', clientId).executeTakeFirst();
+      // Its grants, codes and tokens go with it.
+      await trx
+        .deleteFrom('oidc_payloads')
+        .where(sql<string>`payload->>'clientId'`, '=', clientId)
+        .execute();
+      return r.numDeletedRows > 0n;
+    }),
+  );
 }
 
 /** Reads an existing supplier back into the input shape, so a change can be applied to it. */
