@@ -257,9 +257,20 @@ describe('the code flow', () => {
         client_assertion: await clientAssertion(demo, TOKEN_URL),
         ...(scope ? { scope } : {}),
       });
+    const idTokensRecorded = async () =>
+      (
+        await service.database.db
+          .selectFrom('oidc_payloads')
+          .select('id')
+          .where('type', '=', 'IssuedIdToken')
+          .execute()
+      ).length;
+    const recordedBefore = await idTokensRecorded();
     const second = await refresh(first.body.refresh_token as string, 'openid email');
     expect(second.status).toBe(200);
     expect(second.body.id_token).toBeUndefined();
+    // Not made and dropped, but never made: no ID token was recorded (or signed) for the refresh.
+    expect(await idTokensRecorded()).toBe(recordedBefore);
     expect(second.body.scope).toBe('openid email');
     expect(decodeJwt(second.body.access_token as string).payload.vot).toBe('P0.Cp.Cd');
     const widened = await refresh(

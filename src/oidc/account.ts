@@ -8,6 +8,7 @@ import type { Db } from '../store/db.js';
 import type { Sealer } from '../store/encryption.js';
 import type { AdapterFactory } from './access-token.js';
 import { actingForClaim } from './acting-for.js';
+import { idTokenWithheld } from './refresh-id-token.js';
 import { trustmarkUrl } from './trustmark.js';
 import type { ProofingLevel } from './vtr.js';
 
@@ -79,6 +80,8 @@ export function createFindAccount(deps: { db: Db; sealer: Sealer; issuer: string
       // P0 while a level is suspended (store/migrations/0004 holds the suspended level aside).
       proofingLevel: row.proofing_level,
       async claims(use, scope) {
+        // No ID token is made for a refresh grant: nothing to gather or record for one.
+        if (use === 'id_token' && idTokenWithheld(ctx)) return { sub: row.id };
         const scopes = scope.split(' ');
         const person = personFromAccount(row, deps.sealer);
         // Whose care the person chose to manage at sign-in (the grant the token came from).

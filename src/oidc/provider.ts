@@ -19,6 +19,7 @@ import { registerUsersApiGrant } from './users-api-grant.js';
 import { extraClaimsOf, registerTokenExchangeGrant } from './token-exchange.js';
 import { isUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_JSON } from '../web/unavailable.js';
 import { publishedJwks } from './signing-keys.js';
+import { withholdIdTokensOnRefresh } from './refresh-id-token.js';
 
 export const LIFETIMES = {
   AuthorizationCode: 10 * 60,
@@ -331,13 +332,10 @@ function installResponseRules(provider: Provider, deps: Pick<ProviderDeps, 'db' 
       body.token_endpoint_auth_signing_alg_values_supported = ['RS512'];
       body.code_challenge_methods_supported = ['S256'];
     }
-    if (oidc.route === 'token') {
-      ctx.set('Pragma', 'no-cache');
-      if (oidc.params?.grant_type === 'refresh_token' && ctx.body && typeof ctx.body === 'object') {
-        delete (ctx.body as Record<string, unknown>).id_token;
-      }
-    }
+    // A refresh grant's answer has no id_token: withholdIdTokensOnRefresh (refresh-id-token.ts).
+    if (oidc.route === 'token') ctx.set('Pragma', 'no-cache');
   });
+  withholdIdTokensOnRefresh(provider);
   const originalFind = provider.Client.find.bind(provider.Client);
   provider.Client.find = async (id: string) => {
     const client = await originalFind(id);
