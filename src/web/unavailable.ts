@@ -1,6 +1,7 @@
 // Tells "the database or Redis is down" apart from a bug. While PostgreSQL
 // or Redis cannot be reached (restart, failover, network, a full disk, a
-// query cut off by the statement timeout) requests fail with connection
+// query cut off by the statement timeout), or the instance's own evidence
+// volume is full, requests fail with connection
 // errors; those deserve a 503 that says "try again shortly", which is true,
 // rather than a 500 that says something is broken, which is not. Nothing is
 // retried here: the next request simply finds the pool or Redis reconnected.
@@ -16,6 +17,9 @@ const SOCKET_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
+
+/** A full disk or quota where the instance itself writes (photo ID evidence): "not now", too. */
+const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
 
 /**
  * PostgreSQL SQLSTATEs that mean "not now" rather than "wrong": connection
@@ -56,6 +60,7 @@ export function isUnavailable(error: unknown): boolean {
     const { code, message, name } = e as { code?: unknown; message?: unknown; name?: unknown };
     if (typeof code === 'string' && (SOCKET_CODES.has(code) || POSTGRES_TRANSIENT.test(code)))
       return typeof (e as { severity?: unknown }).severity === 'string' || SOCKET_CODES.has(code);
+    if (typeof code === 'string' && STORAGE_FULL_CODES.has(code)) return true;
     if (name === 'MaxRetriesPerRequestError' || name === 'RateLimitsUnavailable') return true;
     return typeof message === 'string' && MESSAGES.some((m) => message.includes(m));
   });

@@ -37,6 +37,14 @@ describe('isUnavailable', () => {
       expect(isUnavailable(pgError(code))).toBe(true);
   });
 
+  it('recognises a full disk or quota where the instance writes photo ID evidence', () => {
+    for (const code of ['ENOSPC', 'EDQUOT'])
+      expect(isUnavailable(Object.assign(new Error(`${code}: write`), { code }))).toBe(true);
+    expect(isUnavailable(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }))).toBe(
+      false,
+    );
+  });
+
   it('leaves bugs and bad data as they are', () => {
     expect(isUnavailable(new Error('boom'))).toBe(false);
     expect(isUnavailable(new TypeError("Cannot read properties of undefined (reading 'id')"))).toBe(false);

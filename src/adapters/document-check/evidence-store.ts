@@ -119,8 +119,14 @@ export function createFileEvidenceStore(options: FileEvidenceStoreOptions): Evid
       const id = `${deleteAfter.getTime()}-${randomBytes(16).toString('base64url')}`;
       // Written under a temporary name and renamed, so a reader never sees half a file.
       const temporary = `${file(id)}.partial`;
-      await writeFile(temporary, seal(key, id, item), { mode: 0o600 });
-      await rename(temporary, file(id));
+      try {
+        await writeFile(temporary, seal(key, id, item), { mode: 0o600 });
+        await rename(temporary, file(id));
+      } catch (error) {
+        // A full or failing volume (ENOSPC: answered 503, src/web/unavailable.ts) leaves no half-written file.
+        await unlink(temporary).catch(() => undefined);
+        throw error;
+      }
       return { id, deleteAfter };
     },
 
