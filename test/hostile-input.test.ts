@@ -1137,6 +1137,10 @@ describe('journey forms', () => {
     expect(page.statusCode).toBe(400);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.body).toContain('There is a problem with your request');
+    // Answered before any hook runs, yet with the same security headers as every other page.
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
     const token = await inject({ method: 'POST', url: '/token/%ff' });
     expect(token.statusCode).toBe(400);
     expect(token.json()).toMatchObject({ error: 'invalid_request' });

@@ -60,6 +60,25 @@ export function cspDirectives(production: boolean, formAction: string[] = []): C
   };
 }
 
+/**
+ * What helmet sets on every page, for the few answers Fastify sends before any
+ * hook runs (frameworkErrors in app.ts): the same CSP, framing, sniffing,
+ * referrer and (in production) HSTS rules.
+ */
+export function baseSecurityHeaders(production: boolean): Record<string, string> {
+  const csp = Object.entries(cspDirectives(production))
+    .map(([name, values]) => [name, ...values].join(' '))
+    .join(';');
+  return {
+    'content-security-policy': csp,
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    ...(production ? { 'strict-transport-security': 'max-age=63072000; includeSubDomains' } : {}),
+  };
+}
+
 export async function registerSecurity(app: FastifyInstance, options: SecurityOptions): Promise<void> {
   const { production, cookieSecret } = options;
 
