@@ -48,7 +48,8 @@ describe('the production build', () => {
     for (;;) {
       if (service.exitCode !== null) throw new Error(`the built service exited: ${output}`);
       const ready = await fetch(`${base}/health/ready`).catch(() => undefined);
-      if (ready?.ok) break;
+      // Ready for requests, and the banner printed (after the demo supplier is listening too).
+      if (ready?.ok && output.includes('Start here:')) break;
       if (Date.now() > deadline) throw new Error(`the built service did not start: ${output}`);
       await new Promise((r) => setTimeout(r, 250));
     }
