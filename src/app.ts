@@ -38,7 +38,7 @@ import { registerProvisionApi } from './provision-api/routes.js';
 import { ping, type Db } from './store/db.js';
 import type { Sealer } from './store/encryption.js';
 import { frameworkErrorPage, registerErrorPages, unavailableHtml } from './web/errors.js';
-import { baseSecurityHeaders, registerSecurity } from './web/security.js';
+import { registerSecurity, securityHeadersSetter } from './web/security.js';
 import { registerStatic } from './web/static.js';
 import { createViews, registerViews, render } from './web/views.js';
 import { registerDevRoutes } from './web/dev-routes.js';
@@ -122,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     // Request ids in every log line, so one person's journey can be followed.
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
-    frameworkErrors: frameworkErrorPage(views, baseSecurityHeaders(deps.production)),
+    frameworkErrors: frameworkErrorPage(views, securityHeadersSetter(deps.production)),
   });
   registerViews(app, views);
   await registerSecurity(app, { production: deps.production, cookieSecret: deps.cookieSecret });

@@ -152,16 +152,16 @@ export function renderErrorPageWith(
  * Fastify's own refusals before any route runs (a path that is not valid
  * percent-encoding, FST_ERR_BAD_URL): the bad-request page, or the OAuth JSON
  * on the JSON paths, as for any other bad request, rather than Fastify's raw JSON,
- * with the security headers every other answer has (baseSecurityHeaders).
+ * with the security headers every other answer has (securityHeadersSetter).
  */
 export function frameworkErrorPage(
   views: Views,
-  securityHeaders: Record<string, string>,
+  setSecurityHeaders: (request: FastifyRequest, reply: FastifyReply) => void,
   prefixes: string[] = DEFAULT_JSON_PREFIXES,
 ) {
   return (_error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     // No hook has run, so helmet has set nothing: the same headers, set here.
-    void reply.headers(securityHeaders);
+    setSecurityHeaders(request, reply);
     if (wantsJson(request, prefixes)) void sendJson(reply, 400, 'badRequest');
     else void sendPage(views, request, reply, 'badRequest', 400);
   };

@@ -22,7 +22,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrfProtection from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyHelmet from '@fastify/helmet';
+import fastifyHelmet, { type FastifyHelmetOptions } from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 
 export interface SecurityOptions {
   production: boolean;
@@ -60,31 +61,9 @@ export function cspDirectives(production: boolean, formAction: string[] = []): C
   };
 }
 
-/**
- * What helmet sets on every page, for the few answers Fastify sends before any
- * hook runs (frameworkErrors in app.ts): the same CSP, framing, sniffing,
- * referrer and (in production) HSTS rules.
- */
-export function baseSecurityHeaders(production: boolean): Record<string, string> {
-  const csp = Object.entries(cspDirectives(production))
-    .map(([name, values]) => [name, ...values].join(' '))
-    .join(';');
+/** The security headers of every answer: CSP, framing, sniffing, referrer, cross-origin and (in production) HSTS. */
+function helmetOptions(production: boolean): HelmetOptions {
   return {
-    'content-security-policy': csp,
-    'x-frame-options': 'DENY',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin',
-    ...(production ? { 'strict-transport-security': 'max-age=63072000; includeSubDomains' } : {}),
-  };
-}
-
-export async function registerSecurity(app: FastifyInstance, options: SecurityOptions): Promise<void> {
-  const { production, cookieSecret } = options;
-
-  await app.register(fastifyHelmet, {
-    global: true,
-    enableCSPNonces: false,
     contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(production) },
     referrerPolicy: { policy: 'no-referrer' },
     frameguard: { action: 'deny' },
@@ -94,7 +73,27 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
     crossOriginOpenerPolicy: { policy: 'same-origin' },
     crossOriginResourcePolicy: { policy: 'same-origin' },
     crossOriginEmbedderPolicy: false,
-  });
+  };
+}
+
+/**
+ * Sets those same headers on an answer Fastify sends before any hook runs
+ * (frameworkErrors in app.ts), where the helmet plugin's hook never ran.
+ */
+export function securityHeadersSetter(
+  production: boolean,
+): (request: FastifyRequest, reply: FastifyReply) => void {
+  const setHeaders = helmet(helmetOptions(production));
+  return (request, reply) => setHeaders(request.raw, reply.raw, () => undefined);
+}
+
+export async function registerSecurity(app: FastifyInstance, options: SecurityOptions): Promise<void> {
+  const { production, cookieSecret } = options;
+
+  // The same options helmet's own ESM types describe; @fastify/helmet's CommonJS copy of them differs
+  // only in declaration, hence the cast.
+  const headers = helmetOptions(production) as unknown as FastifyHelmetOptions;
+  await app.register(fastifyHelmet, { global: true, enableCSPNonces: false, ...headers });
 
   await app.register(fastifyCookie, { secret: cookieSecret });
 
