@@ -4,7 +4,7 @@
 // turn, each in a child process of its own (bench/server.ts, run from the
 // production build in dist/, which this builds first) while this process
 // generates the load:
-//   embedded        our service as shipped by default (PGlite in memory)
+//   embedded        our service as shipped by default (PGlite in a new data folder)
 //   postgres-redis  our service on PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL)
 //   bare            the installed oidc-provider with the same algorithms and
 //                   lifetimes and a minimal argon2id + code login (bench/bare-provider.ts)
@@ -684,7 +684,7 @@ const md: string[] = [
   '',
   `**How it is measured.** ${report.method}`,
   '',
-  'Servers: **ours, embedded** is the service as shipped by default (PGlite in memory, outbox notifier); ' +
+  'Servers: **ours, embedded** is the service as shipped by default (PGlite in a new data folder on disk, outbox notifier); ' +
     '**ours, PostgreSQL + Redis** the same on a PostgreSQL schema of its own and Redis; **bare ' +
     'oidc-provider** the installed engine with the same algorithms (RS512 ID and JWT access tokens, ' +
     'private_key_jwt RS512, PKCE S256), lifetimes and refresh rotation, an in-memory store, a ' +

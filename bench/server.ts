@@ -1,7 +1,7 @@
 // One server under test, in a child process of bench/run.ts so that its
 // resident memory and CPU time are its own. `tsx bench/server.ts <target>
 // <people>` with an IPC channel; targets:
-//   embedded        our service as shipped by default (PGlite in memory, outbox notifier)
+//   embedded        our service as shipped by default (PGlite in a new data folder, outbox notifier)
 //   postgres-redis  our service on PostgreSQL (DATABASE_URL, a schema of its own) and Redis (REDIS_URL)
 //   bare            the installed oidc-provider with a minimal login (bench/bare-provider.ts)
 // It answers the parent's requests over IPC: the last text code sent to a
@@ -9,7 +9,9 @@
 // (after a full collection) and CPU time (process.cpuUsage: every thread,
 // argon2id's thread pool included), argon2id's own cost, and a CPU profile
 // of its main thread between two requests.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { sql } from 'kysely';
 import { hashPassword, passwordMatches } from '../src/journeys/passwords.js';
@@ -57,8 +59,10 @@ async function startOurs(target: 'embedded' | 'postgres-redis', count: number): 
     import('../src/store/accounts.js'),
   ]);
   const schema = target === 'postgres-redis' ? `bench_${process.pid}` : undefined;
+  const dataDir = schema ? undefined : mkdtempSync(path.join(tmpdir(), 'nhs-login-bench-'));
   const service = await startTestService({
     listen: true,
+    ...(dataDir ? { dataDir } : {}),
     ...(schema
       ? {
           schema,
@@ -101,6 +105,7 @@ async function startOurs(target: 'embedded' | 'postgres-redis', count: number): 
       if (schema)
         await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db).catch(() => undefined);
       await service.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
+import { openPGlite } from './pglite-open.js';
 import { pglitePool } from './pglite-pool.js';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001-initial.js';
@@ -85,7 +85,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
     return { db, kind: 'postgres', ...(schema ? { schema } : {}), close: () => db.destroy() };
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const lite = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
+  const lite = await openPGlite(options.dataDir);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(lite) }) });
   return { db, kind: 'pglite', close: () => db.destroy() };
 }

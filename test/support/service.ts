@@ -1,4 +1,4 @@
-// Starts the whole service for a test: embedded Postgres in memory, the
+// Starts the whole service for a test: embedded Postgres in memory (or a given folder), the
 // outbox notifier, the demo supplier and test people seeded. Optionally
 // listening on a real port (for openid-client and the browser).
 import { randomBytes } from 'node:crypto';
@@ -40,6 +40,8 @@ export async function startTestService(
     gpSystem?: GpSystem;
     /** A face matcher of the test's own (scripted measurements). */
     faces?: FaceMatcher;
+    /** Embedded Postgres in this folder, as shipped, rather than in memory. */
+    dataDir?: string;
   } = {},
 ): Promise<TestService> {
   const port = options.listen ? await freePort() : 3000;
@@ -49,14 +51,14 @@ export async function startTestService(
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     COOKIE_SECRET: randomBytes(32).toString('base64url'),
     SEED_DEMO: 'true',
-    DATA_DIR: '/nonexistent-test-data-dir',
+    DATA_DIR: options.dataDir ?? '/nonexistent-test-data-dir',
     LOG_LEVEL: 'silent',
     // Each service its own evidence folder, removed with the temporary directory.
     EVIDENCE_DIR: path.join(tmpdir(), `nhs-login-evidence-${randomBytes(6).toString('hex')}`),
     ...options.env,
   });
   const runtime = await startRuntime(config, {
-    inMemory: true,
+    inMemory: !options.dataDir,
     schema: options.schema,
     rateLimits: options.rateLimits,
     ...(options.demographics ? { demographics: options.demographics } : {}),
