@@ -233,6 +233,14 @@ function storeSuite(
       const later = new Date(Date.now() + 3 * 60 * 60 * 1000);
       const second = await rotateSigningKeys(store.db, sealer, later);
       expect(second.retired).toEqual([keys[0]!.kid]);
+      // An instance started with another ENCRYPTION_KEY says which key and what to do, not OpenSSL's words.
+      const otherKey = createSealer(randomBytes(32).toString('base64'));
+      await expect(loadSigningKeys(store.db, otherKey)).rejects.toThrow(
+        `signing key ${second.kid} cannot be opened with this ENCRYPTION_KEY`,
+      );
+      expect(() => otherKey.open(sealer.seal('secret'))).toThrow(
+        /sealed under another ENCRYPTION_KEY, or altered/,
+      );
     });
 
     it('deletes an account with what hangs off it', async () => {

@@ -45,7 +45,17 @@ export async function loadSigningKeys(db: Db, sealer: Sealer): Promise<JWK[]> {
     .orderBy('status', 'asc') // 'active' < 'published'
     .orderBy('created_at', 'desc')
     .execute();
-  return rows.map((r) => JSON.parse(sealer.open(r.private_jwk)) as JWK);
+  return rows.map((r) => {
+    try {
+      return JSON.parse(sealer.open(r.private_jwk)) as JWK;
+    } catch (e) {
+      throw new Error(
+        `signing key ${r.kid} cannot be opened with this ENCRYPTION_KEY: every instance needs the key the ` +
+          'database was first started with (README, "Secrets")',
+        { cause: e },
+      );
+    }
+  });
 }
 
 /** A fingerprint of the key set, so instances can tell when another one rotated. */

@@ -37,9 +37,16 @@ export function createSealer(keyBase64: string): Sealer {
       if (version !== VERSION || !iv || !tag || body === undefined) throw new Error('not a sealed value');
       const decipher = createDecipheriv('aes-256-gcm', encKey, Buffer.from(iv, 'base64url'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
-        'utf8',
-      );
+      try {
+        return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
+          'utf8',
+        );
+      } catch {
+        // OpenSSL's own words ("unable to authenticate data") do not say which key or what to do.
+        throw new Error(
+          'a sealed value could not be opened: it was sealed under another ENCRYPTION_KEY, or altered',
+        );
+      }
     },
     lookupHash(value) {
       return createHmac('sha256', macKey).update(value).digest('base64url');
