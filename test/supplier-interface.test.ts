@@ -4,7 +4,7 @@
 // trustmark. The browser part of each sign-in runs through the real pages.
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { AUDIT_EVENTS } from '../src/audit/events.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { saveSupplier } from '../src/store/suppliers.js';
 import { TestBrowser } from './support/browser.js';
 import { newPerson } from './support/people.js';
@@ -284,6 +284,40 @@ describe('the code flow', () => {
     expect(reused.body.error).toBe('invalid_grant');
     const afterRevoke = await refresh(second.body.refresh_token as string);
     expect(afterRevoke.body.error).toBe('invalid_grant');
+  });
+
+  it('reads a refresh token with its grant, and the account once, in a refresh grant', async () => {
+    const cb = await signInThroughSupplier(service, new TestBrowser(service.app), demo, P0, {
+      vtr: '["P0.Cp.Cd"]',
+    });
+    const first = await exchangeCode(service.app, demo, cb.code!);
+    const executor = service.database.db.getExecutor();
+    const reads = vi.spyOn(executor, 'executeQuery');
+    const second = await tokenRequest(service.app, {
+      grant_type: 'refresh_token',
+      refresh_token: first.body.refresh_token as string,
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: await clientAssertion(demo, TOKEN_URL),
+    });
+    const selects = reads.mock.calls.map(([query]) => query).filter((q) => q.sql.startsWith('select'));
+    reads.mockRestore();
+    expect(second.status).toBe(200);
+    const tokenOrGrantReads = selects.filter((q) =>
+      q.parameters.some((p) => p === 'RefreshToken' || p === 'Grant'),
+    );
+    expect(tokenOrGrantReads).toHaveLength(1);
+    expect(tokenOrGrantReads[0]!.parameters).toEqual(expect.arrayContaining(['RefreshToken', 'Grant']));
+    expect(selects.filter((q) => q.sql.includes('from "accounts"'))).toHaveLength(1);
+
+    // A grant revoked since is not found with the token: the refresh is refused.
+    await service.database.db.deleteFrom('oidc_payloads').where('type', '=', 'Grant').execute();
+    const revoked = await tokenRequest(service.app, {
+      grant_type: 'refresh_token',
+      refresh_token: second.body.refresh_token as string,
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: await clientAssertion(demo, TOKEN_URL),
+    });
+    expect(revoked.body.error).toBe('invalid_grant');
   });
 
   it('refuses a reused code and revokes what it issued', async () => {

@@ -8,6 +8,7 @@ import type { Adapter, KoaContextWithOIDC } from 'oidc-provider';
 import { findAccountById } from '../store/accounts.js';
 import type { Db } from '../store/db.js';
 import type { Sealer } from '../store/encryption.js';
+import { accountLoadedFor } from './account.js';
 import { trustmarkUrl } from './trustmark.js';
 
 export const USERINFO_RESOURCE = (issuer: string): string => `${issuer}/userinfo`;
@@ -57,7 +58,7 @@ export function customizeAccessToken(deps: {
     if (source?.acr) p.vot = source.acr;
     p.vtm = trustmarkUrl(deps.issuer);
     if (t.accountId && (t.scope ?? '').split(' ').includes('profile')) {
-      const account = await findAccountById(deps.db, t.accountId);
+      const account = accountLoadedFor(ctx, t.accountId) ?? (await findAccountById(deps.db, t.accountId));
       if (account?.nhs_number && account.proofing_level !== 'P0')
         p.nhs_number = deps.sealer.open(account.nhs_number);
     }

@@ -24,6 +24,18 @@ const ID_TOKEN_LIFETIME_SECONDS = 60 * 60;
 
 export interface ProviderAccount extends OidcAccount {
   proofingLevel: ProofingLevel;
+  /** The row this was made from, so later steps of the same request need not read it again. */
+  record: Account;
+}
+
+/**
+ * The account the provider loaded earlier in this request (a grant at /token
+ * sets ctx.oidc.account before it issues tokens), when it is this person's:
+ * one database read per request instead of one per step that needs it.
+ */
+export function accountLoadedFor(ctx: KoaContextWithOIDC, accountId: string): Account | undefined {
+  const loaded = ctx.oidc.account as ProviderAccount | undefined;
+  return loaded?.accountId === accountId ? loaded.record : undefined;
 }
 
 export function personFromAccount(
@@ -79,6 +91,7 @@ export function createFindAccount(deps: { db: Db; sealer: Sealer; issuer: string
       accountId: row.id,
       // P0 while a level is suspended (store/migrations/0004 holds the suspended level aside).
       proofingLevel: row.proofing_level,
+      record: row,
       async claims(use, scope) {
         // No ID token is made for a refresh grant: nothing to gather or record for one.
         if (use === 'id_token' && idTokenWithheld(ctx)) return { sub: row.id };

@@ -6,7 +6,7 @@
 // changes (CLI or back office) applies without a restart, and a suspended
 // supplier is unknown.
 import { sql } from 'kysely';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../store/db.js';
 import { findSupplierCached } from '../store/suppliers.js';
 import { supplierToClientMetadata } from './clients.js';
@@ -29,6 +29,30 @@ const GRANTABLE = new Set([
  */
 function withoutNul(_key: string, value: unknown): unknown {
   return typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value;
+}
+
+/**
+ * A refresh grant reads the refresh token and then, a moment later in the same
+ * request, the grant it names. The token's read fetches that grant too (one
+ * round trip instead of two, a quarter of a refresh grant's database time) and
+ * keeps it here, under the request (Provider.ctx), for that Grant.find only:
+ * the first read takes it, so any later read in the request goes to the table.
+ */
+const grantsReadWithToken = new WeakMap<object, Map<string, AdapterPayload | undefined>>();
+
+function takeGrantReadWithToken(id: string): { payload: AdapterPayload | undefined } | undefined {
+  const read = Provider.ctx && grantsReadWithToken.get(Provider.ctx);
+  if (!read?.has(id)) return undefined;
+  const payload = read.get(id);
+  read.delete(id);
+  return { payload };
+}
+
+function withConsumed(payload: unknown, consumedAt: Date | string | null): AdapterPayload {
+  return {
+    ...(payload as AdapterPayload),
+    ...(consumedAt ? { consumed: Math.floor(new Date(consumedAt).getTime() / 1000) } : {}),
+  };
 }
 
 export class DbAdapter implements Adapter {
@@ -78,7 +102,44 @@ export class DbAdapter implements Adapter {
       // at /authorize (an error page, never a redirect) and at /token.
       return supplier && !supplier.metadata.suspended ? supplierToClientMetadata(supplier) : undefined;
     }
+    if (this.name === 'Grant') {
+      const read = takeGrantReadWithToken(id);
+      if (read) return read.payload;
+    }
+    if (this.name === 'RefreshToken' && Provider.ctx) return this.findRefreshTokenWithGrant(id, Provider.ctx);
     return this.findBy('id', id);
+  }
+
+  private async findRefreshTokenWithGrant(id: string, ctx: object): Promise<AdapterPayload | undefined> {
+    const row = await this.db
+      .selectFrom('oidc_payloads as t')
+      .leftJoin('oidc_payloads as g', (join) =>
+        join
+          .onRef('g.id', '=', 't.grant_id')
+          .on('g.type', '=', 'Grant')
+          .on((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', sql<Date>`now()`)])),
+      )
+      .select([
+        't.payload',
+        't.consumed_at',
+        't.grant_id',
+        'g.payload as grant_payload',
+        'g.consumed_at as grant_consumed_at',
+      ])
+      .where('t.id', '=', id)
+      .where('t.type', '=', this.name)
+      .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', sql<Date>`now()`)]))
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (row.grant_id) {
+      const read = grantsReadWithToken.get(ctx) ?? new Map<string, AdapterPayload | undefined>();
+      read.set(
+        row.grant_id,
+        row.grant_payload ? withConsumed(row.grant_payload, row.grant_consumed_at) : undefined,
+      );
+      grantsReadWithToken.set(ctx, read);
+    }
+    return withConsumed(row.payload, row.consumed_at);
   }
 
   findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -123,11 +184,7 @@ export class DbAdapter implements Adapter {
       .where('type', '=', this.name)
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
       .executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      ...(row.payload as AdapterPayload),
-      ...(row.consumed_at ? { consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : {}),
-    };
+    return row ? withConsumed(row.payload, row.consumed_at) : undefined;
   }
 }
 
