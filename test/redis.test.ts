@@ -40,6 +40,26 @@ describe.skipIf(!reachable)('Redis', () => {
     expect(await redis.ttl(`oidc:Session:s-${tag}`)).toBeLessThanOrEqual(60);
   });
 
+  it('stores a replay record once however many instances add it at once', async () => {
+    const jti = `jti-${randomBytes(4).toString('hex')}`;
+    // Separate connections, as separate instances would have.
+    const instances = Array.from({ length: 6 }, () => new Redis(REDIS_URL));
+    try {
+      const added = await Promise.all(
+        instances.map((r) =>
+          new RedisAdapter(r, 'ReplayDetection', undefined as never).addIfAbsent(jti, { iss: 's' }, 60),
+        ),
+      );
+      expect(added.filter(Boolean)).toHaveLength(1);
+      expect(await redis.ttl(`oidc:ReplayDetection:${jti}`)).toBeGreaterThan(55);
+      expect(await new RedisAdapter(redis, 'ReplayDetection', undefined as never).find(jti)).toMatchObject({
+        iss: 's',
+      });
+    } finally {
+      for (const r of instances) r.disconnect();
+    }
+  });
+
   it("keeps a grant's list of tokens as long as its longest-lived member", async () => {
     const grant = `g-${randomBytes(4).toString('hex')}`;
     const tokens = new RedisAdapter(redis, 'AccessToken', undefined as never);

@@ -103,6 +103,22 @@ function storeSuite(
       expect(await purgeExpired(store.db)).toBeGreaterThanOrEqual(1);
     });
 
+    it('stores a replay record once however many add it at once, and again once it has expired', async () => {
+      const replays = new DbAdapter(store.db, 'ReplayDetection');
+      const added = await Promise.all(
+        Array.from({ length: 6 }, () => replays.addIfAbsent('jti-1', { iss: 'supplier' }, 60)),
+      );
+      expect(added.filter(Boolean)).toHaveLength(1);
+      expect(await replays.find('jti-1')).toMatchObject({ iss: 'supplier' });
+      await store.db
+        .updateTable('oidc_payloads')
+        .set({ expires_at: new Date(Date.now() - 1000) })
+        .where('id', '=', 'jti-1')
+        .execute();
+      expect(await replays.addIfAbsent('jti-1', { iss: 'supplier' }, 60)).toBe(true);
+      expect(await replays.addIfAbsent('jti-1', { iss: 'supplier' }, 60)).toBe(false);
+    });
+
     it('reads suppliers as clients and never writes them through the provider', async () => {
       const saved = await saveSupplier(store.db, {
         clientId: 'store-test',

@@ -542,6 +542,17 @@ describe('client authentication at /token', () => {
     expect(again.body.error).toBe('invalid_client');
   });
 
+  it('lets one of several simultaneous uses of an assertion through', async () => {
+    const assertion = await clientAssertion(demo, TOKEN_URL, { jti: 'sent-five-times-at-once' });
+    const codes = await Promise.all(Array.from({ length: 5 }, () => freshCode()));
+    const answers = await Promise.all(
+      codes.map((code) => exchangeCode(service.app, demo, code, {}, assertion)),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 401, 401, 401, 401]);
+    for (const refused of answers.filter((a) => a.status !== 200))
+      expect(refused.body.error).toBe('invalid_client');
+  });
+
   it('refuses client secrets and public clients', async () => {
     const code = await freshCode();
     const secret = await tokenRequest(service.app, {

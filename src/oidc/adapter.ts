@@ -10,6 +10,7 @@ import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../store/db.js';
 import { findSupplierCached } from '../store/suppliers.js';
 import { supplierToClientMetadata } from './clients.js';
+import type { AddIfAbsent } from './replay-detection.js';
 
 const GRANTABLE = new Set([
   'AccessToken',
@@ -55,7 +56,7 @@ function withConsumed(payload: unknown, consumedAt: Date | string | null): Adapt
   };
 }
 
-export class DbAdapter implements Adapter {
+export class DbAdapter implements Adapter, AddIfAbsent {
   constructor(
     private readonly db: Db,
     private readonly name: string,
@@ -89,6 +90,23 @@ export class DbAdapter implements Adapter {
         }),
       )
       .execute();
+  }
+
+  /** Stores unless a live row has this id (an expired one is replaced); true when it stored. */
+  async addIfAbsent(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+    const expiresAt = new Date(Date.now() + expiresIn * 1000);
+    const stored = await this.db
+      .insertInto('oidc_payloads')
+      .values({ id, type: this.name, payload: JSON.stringify(payload, withoutNul), expires_at: expiresAt })
+      .onConflict((oc) =>
+        oc
+          .columns(['id', 'type'])
+          .doUpdateSet({ payload: (eb) => eb.ref('excluded.payload'), expires_at: expiresAt })
+          .where('oidc_payloads.expires_at', '<=', sql<Date>`now()`),
+      )
+      .returning('id')
+      .executeTakeFirst();
+    return stored !== undefined;
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {

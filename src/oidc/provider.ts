@@ -20,6 +20,7 @@ import { extraClaimsOf, registerTokenExchangeGrant } from './token-exchange.js';
 import { isUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_JSON } from '../web/unavailable.js';
 import { publishedJwks } from './signing-keys.js';
 import { withholdIdTokensOnRefresh } from './refresh-id-token.js';
+import { atomicReplayDetection } from './replay-detection.js';
 
 export const LIFETIMES = {
   AuthorizationCode: 10 * 60,
@@ -261,6 +262,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = true;
   registerUsersApiGrant(provider, deps);
   registerTokenExchangeGrant(provider, deps);
+  atomicReplayDetection(provider, deps.adapter);
   installResponseRules(provider, deps);
   return provider;
 }

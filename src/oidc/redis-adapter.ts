@@ -9,6 +9,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../store/db.js';
 import { ACTING_FOR_MODEL } from './acting-for.js';
 import { DbAdapter } from './adapter.js';
+import type { AddIfAbsent } from './replay-detection.js';
 
 const CONSUMABLE = new Set([
   'AuthorizationCode',
@@ -24,7 +25,7 @@ const grantKey = (id: string) => `oidc:grant:${id}`;
 const userCodeKey = (userCode: string) => `oidc:userCode:${userCode}`;
 const uidKey = (uid: string) => `oidc:uid:${uid}`;
 
-export class RedisAdapter implements Adapter {
+export class RedisAdapter implements Adapter, AddIfAbsent {
   private readonly durable: DbAdapter | undefined;
 
   constructor(
@@ -63,6 +64,12 @@ export class RedisAdapter implements Adapter {
       if (expiresIn) multi.expire(uidKey(payload.uid), expiresIn);
     }
     await multi.exec();
+  }
+
+  async addIfAbsent(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
+    if (this.durable) return this.durable.addIfAbsent(id, payload, expiresIn);
+    const stored = await this.redis.set(this.key(id), JSON.stringify(payload), 'EX', expiresIn, 'NX');
+    return stored === 'OK';
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
