@@ -2,7 +2,7 @@
 // journey serves an authorization, otherwise to the account pages.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AUDIT_EVENTS } from '../audit/events.js';
-import { findAccountById, recordServiceUsed } from '../store/accounts.js';
+import { findAccountById, recordServiceUsed, type Account } from '../store/accounts.js';
 import { findSupplierCached } from '../store/suppliers.js';
 import { grantActingFor } from '../oidc/acting-for.js';
 import { usableDelegations } from '../oidc/delegations-claim.js';
@@ -81,6 +81,8 @@ export async function finishSignIn(
   request: FastifyRequest,
   reply: FastifyReply,
   journey: Journey,
+  /** The person's account as the caller has just read it, if it has. */
+  account?: Account,
 ): Promise<FastifyReply> {
   const { state } = journey;
   const signIn = state.signIn;
@@ -90,10 +92,15 @@ export async function finishSignIn(
   // person is offered to prove it again before going back.
   if (!signIn.rechecked) {
     signIn.rechecked = true;
-    const level = await recheckDemographics(deps, signIn.accountId, {
-      ip: request.ip,
-      clientId: state.interaction?.clientId,
-    });
+    const level = await recheckDemographics(
+      deps,
+      signIn.accountId,
+      {
+        ip: request.ip,
+        clientId: state.interaction?.clientId,
+      },
+      account,
+    );
     if (level !== signIn.level) {
       signIn.level = level;
       if (state.interaction && !signInSatisfied(state)) {

@@ -62,8 +62,10 @@ export async function recheckDemographics(
   deps: RecheckDeps,
   accountId: string,
   context: { ip?: string | undefined; clientId?: string | undefined },
+  /** The account as the caller has just read it, if it has: saves reading it again. */
+  known?: Account,
 ): Promise<ProofingLevel> {
-  const account = await findAccountById(deps.db, accountId);
+  const account = known?.id === accountId ? known : await findAccountById(deps.db, accountId);
   if (!account) return 'P0';
   if (account.proofing_level === 'P0' || !account.nhs_number) return account.proofing_level;
   const nhsNumber = deps.sealer.open(account.nhs_number);

@@ -60,7 +60,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: JourneyDeps): v
     const signIn = journey.state.signIn!;
     // Locked by support since the sign-in began (or a session that was signed in before).
     if (account.locked_at) return lockedPage(reply, journey);
-    if (signInSatisfied(journey.state)) return finishSignIn(deps, request, reply, journey);
+    if (signInSatisfied(journey.state)) return finishSignIn(deps, request, reply, journey, account);
     if (hasSecondFactor(signIn.credentials) && proofingNeeded(journey.state)) {
       await journeys.save(reply, journey, journey.state);
       return reply.redirect('/sign-in/prove-identity', 303);
