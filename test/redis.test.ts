@@ -32,6 +32,13 @@ describe.skipIf(!reachable)('Redis', () => {
     expect(await codes.find(`c-${tag}`)).toMatchObject({ accountId: 'a' });
     await codes.consume(`c-${tag}`);
     expect((await codes.find(`c-${tag}`))?.consumed).toEqual(expect.any(Number));
+    // Spent once only, and a code gone since it was read leaves nothing behind.
+    await expect(codes.consume(`c-${tag}`)).rejects.toMatchObject({
+      error: 'invalid_grant',
+      error_detail: 'authorization code already consumed',
+    });
+    await expect(codes.consume(`gone-${tag}`)).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(await redis.exists(`oidc:AuthorizationCode:gone-${tag}`)).toBe(0);
     const sessions = new RedisAdapter(redis, 'Session', undefined as never);
     await sessions.upsert(`s-${tag}`, { uid: `u-${tag}`, grantId: `g-${tag}` }, 60);
     expect(await sessions.findByUid(`u-${tag}`)).toMatchObject({ uid: `u-${tag}` });
@@ -145,6 +152,32 @@ describe.skipIf(!reachable)('Redis', () => {
       expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
       const ready = await service.app.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(200);
+    });
+
+    it('gives tokens for a code sent several times at once only once, and then revokes them', async () => {
+      const demo = demoSupplier();
+      const cb = await signInThroughSupplier(
+        service,
+        new TestBrowser(service.app),
+        demo,
+        { email: 'p0.patient@example.com', phone: '+447700900000' },
+        { vtr: '["P0.Cp.Cd"]', scope: 'openid' },
+      );
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () => exchangeCode(service.app, demo, cb.code!)),
+      );
+      const issued = answers.filter((a) => a.status === 200);
+      expect(issued).toHaveLength(1);
+      for (const refused of answers.filter((a) => a.status !== 200))
+        expect(refused.body.error).toBe('invalid_grant');
+      // The reuse revoked the grant: the one refresh token issued no longer works.
+      const refreshed = await tokenRequest(service.app, {
+        grant_type: 'refresh_token',
+        refresh_token: issued[0]!.body.refresh_token as string,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await clientAssertion(demo, TOKEN_URL),
+      });
+      expect(refreshed.body.error).toBe('invalid_grant');
     });
   });
 });

@@ -84,6 +84,12 @@ function storeSuite(
       expect(await codes.find('c1')).toMatchObject({ grantId: 'g1' });
       await codes.consume('c1');
       expect((await codes.find('c1'))?.consumed).toEqual(expect.any(Number));
+      // Spent once only: a second request that got as far as spending it is refused.
+      await expect(codes.consume('c1')).rejects.toMatchObject({
+        error: 'invalid_grant',
+        error_detail: 'authorization code already consumed',
+      });
+      await expect(codes.consume('never-issued')).rejects.toMatchObject({ error: 'invalid_grant' });
       await codes.revokeByGrantId('g1');
       expect(await codes.find('c1')).toBeUndefined();
       expect(await codes.find('c2')).toBeDefined();

@@ -10,6 +10,7 @@ import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../store/db.js';
 import { findSupplierCached } from '../store/suppliers.js';
 import { supplierToClientMetadata } from './clients.js';
+import { refuseSecondUse } from './consume-once.js';
 import type { AddIfAbsent } from './replay-detection.js';
 
 const GRANTABLE = new Set([
@@ -168,13 +169,24 @@ export class DbAdapter implements Adapter, AddIfAbsent {
     return this.findBy('user_code', userCode);
   }
 
+  /** Marks it spent, once: a second request that got here at the same moment is refused (consume-once.ts). */
   async consume(id: string): Promise<void> {
-    await this.db
+    const spent = await this.db
       .updateTable('oidc_payloads')
       .set({ consumed_at: new Date() })
       .where('id', '=', id)
       .where('type', '=', this.name)
-      .execute();
+      .where('consumed_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (spent) return;
+    const row = await this.db
+      .selectFrom('oidc_payloads')
+      .select('grant_id')
+      .where('id', '=', id)
+      .where('type', '=', this.name)
+      .executeTakeFirst();
+    await refuseSecondUse(this.name, row?.grant_id ?? undefined);
   }
 
   async destroy(id: string): Promise<void> {

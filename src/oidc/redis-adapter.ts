@@ -9,6 +9,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../store/db.js';
 import { ACTING_FOR_MODEL } from './acting-for.js';
 import { DbAdapter } from './adapter.js';
+import { refuseSecondUse } from './consume-once.js';
 import type { AddIfAbsent } from './replay-detection.js';
 
 const CONSUMABLE = new Set([
@@ -20,6 +21,11 @@ const CONSUMABLE = new Set([
 
 /** Models kept in the database even with Redis. */
 export const DURABLE_MODELS = new Set(['Client', 'Grant', 'RefreshToken', ACTING_FOR_MODEL]);
+
+const CONSUME_ONCE = `
+  if redis.call('exists', KEYS[1]) == 0 then return -1 end
+  return redis.call('hsetnx', KEYS[1], 'consumed', ARGV[1])
+`;
 
 const grantKey = (id: string) => `oidc:grant:${id}`;
 const userCodeKey = (userCode: string) => `oidc:userCode:${userCode}`;
@@ -113,8 +119,15 @@ export class RedisAdapter implements Adapter, AddIfAbsent {
     await multi.exec();
   }
 
+  /** Marks it spent, once: a second request that got here at the same moment is refused (consume-once.ts). */
   async consume(id: string): Promise<void> {
     if (this.durable) return this.durable.consume(id);
-    await this.redis.hset(this.key(id), 'consumed', Math.floor(Date.now() / 1000));
+    const key = this.key(id);
+    // 1 marked now; 0 spent already; -1 gone since it was read (expired, or revoked by a
+    // request that found it spent), and no hash is left behind without an expiry.
+    const marked = await this.redis.eval(CONSUME_ONCE, 1, key, Math.floor(Date.now() / 1000));
+    if (marked === 1) return;
+    const payload = await this.redis.hget(key, 'payload');
+    await refuseSecondUse(this.name, payload ? (JSON.parse(payload) as AdapterPayload).grantId : undefined);
   }
 }
