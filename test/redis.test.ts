@@ -154,6 +154,33 @@ describe.skipIf(!reachable)('Redis', () => {
       expect(ready.statusCode).toBe(200);
     });
 
+    it('rotates a refresh token sent several times at once only once, and then revokes the grant', async () => {
+      const demo = demoSupplier();
+      const cb = await signInThroughSupplier(
+        service,
+        new TestBrowser(service.app),
+        demo,
+        { email: 'p0.patient@example.com', phone: '+447700900000' },
+        { vtr: '["P0.Cp.Cd"]', scope: 'openid' },
+      );
+      const tokens = await exchangeCode(service.app, demo, cb.code!);
+      const refresh = async (refreshToken: string) =>
+        tokenRequest(service.app, {
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken,
+          client_assertion_type: ASSERTION_TYPE,
+          client_assertion: await clientAssertion(demo, TOKEN_URL),
+        });
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () => refresh(tokens.body.refresh_token as string)),
+      );
+      const issued = answers.filter((a) => a.status === 200);
+      expect(issued).toHaveLength(1);
+      for (const refused of answers.filter((a) => a.status !== 200))
+        expect(refused.body.error).toBe('invalid_grant');
+      expect((await refresh(issued[0]!.body.refresh_token as string)).body.error).toBe('invalid_grant');
+    });
+
     it('gives tokens for a code sent several times at once only once, and then revokes them', async () => {
       const demo = demoSupplier();
       const cb = await signInThroughSupplier(

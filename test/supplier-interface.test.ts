@@ -299,7 +299,8 @@ describe('the code flow', () => {
       client_assertion_type: ASSERTION_TYPE,
       client_assertion: await clientAssertion(demo, TOKEN_URL),
     });
-    const selects = reads.mock.calls.map(([query]) => query).filter((q) => q.sql.startsWith('select'));
+    const queries = reads.mock.calls.map(([query]) => query);
+    const selects = queries.filter((q) => q.sql.startsWith('select'));
     reads.mockRestore();
     expect(second.status).toBe(200);
     const tokenOrGrantReads = selects.filter((q) =>
@@ -308,6 +309,13 @@ describe('the code flow', () => {
     expect(tokenOrGrantReads).toHaveLength(1);
     expect(tokenOrGrantReads[0]!.parameters).toEqual(expect.arrayContaining(['RefreshToken', 'Grant']));
     expect(selects.filter((q) => q.sql.includes('from "accounts"'))).toHaveLength(1);
+    // The old token is spent and its successor saved in one statement.
+    const tokenWrites = queries.filter(
+      (q) => !q.sql.startsWith('select') && q.parameters.includes('RefreshToken'),
+    );
+    expect(tokenWrites).toHaveLength(1);
+    expect(tokenWrites[0]!.parameters).toContain(first.body.refresh_token);
+    expect(tokenWrites[0]!.parameters).toContain(second.body.refresh_token);
 
     // A grant revoked since is not found with the token: the refresh is refused.
     await service.database.db.deleteFrom('oidc_payloads').where('type', '=', 'Grant').execute();

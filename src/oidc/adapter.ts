@@ -57,6 +57,17 @@ function withConsumed(payload: unknown, consumedAt: Date | string | null): Adapt
   };
 }
 
+/**
+ * Rotating a refresh token is "spend the old one, save its successor", two
+ * calls from oidc-provider one after the other. The spend waits (under the
+ * request, Provider.ctx) for the save, and both happen in one statement: one
+ * round trip instead of two, and never a spent token without its successor
+ * (a failed save used to leave the person with neither, signed out of the
+ * supplier). A spend with no save after it is dropped with its request:
+ * nothing was issued, so the old token may be tried again.
+ */
+const refreshTokensToSpend = new WeakMap<object, string>();
+
 export class DbAdapter implements Adapter, AddIfAbsent {
   constructor(
     private readonly db: Db,
@@ -67,6 +78,12 @@ export class DbAdapter implements Adapter, AddIfAbsent {
     if (this.name === 'Client')
       throw new Error('suppliers are managed with the CLI and the back office, not through the provider');
     const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+    const spending =
+      this.name === 'RefreshToken' && Provider.ctx ? refreshTokensToSpend.get(Provider.ctx) : undefined;
+    if (spending) {
+      refreshTokensToSpend.delete(Provider.ctx!);
+      return this.rotateRefreshToken(spending, id, payload, expiresAt);
+    }
     const row = {
       id,
       type: this.name,
@@ -169,8 +186,33 @@ export class DbAdapter implements Adapter, AddIfAbsent {
     return this.findBy('user_code', userCode);
   }
 
+  /** The spend and the save of a refresh token rotation, together (refreshTokensToSpend). */
+  private async rotateRefreshToken(
+    spentId: string,
+    id: string,
+    payload: AdapterPayload,
+    expiresAt: Date | null,
+  ): Promise<void> {
+    const { rows } = await sql<{ id: string }>`
+      with spent as (
+        update oidc_payloads set consumed_at = ${new Date()}
+        where id = ${spentId} and type = ${this.name} and consumed_at is null
+        returning id
+      )
+      insert into oidc_payloads (id, type, payload, grant_id, expires_at)
+      select ${id}, ${this.name}, ${JSON.stringify(payload, withoutNul)}::jsonb, ${payload.grantId ?? null}::text,
+        ${expiresAt}::timestamptz
+      from spent
+      returning id`.execute(this.db);
+    if (rows.length === 0) await refuseSecondUse(this.name, payload.grantId);
+  }
+
   /** Marks it spent, once: a second request that got here at the same moment is refused (consume-once.ts). */
   async consume(id: string): Promise<void> {
+    if (this.name === 'RefreshToken' && Provider.ctx) {
+      refreshTokensToSpend.set(Provider.ctx, id);
+      return;
+    }
     const spent = await this.db
       .updateTable('oidc_payloads')
       .set({ consumed_at: new Date() })
