@@ -175,6 +175,18 @@ function suite(name: string, open: () => Promise<OpenDatabase>, cleanup: () => P
       });
       const history = await delegationHistory(store.db, id);
       expect(history.map((e) => e.event)).toEqual(['created', 'accept', 'changed', 'revoke']);
+      // Events sharing a timestamp (one transaction, or embedded Postgres's millisecond clock) keep written order.
+      await store.db
+        .updateTable('delegation_events')
+        .set({ created_at: new Date('2026-01-01T00:00:00Z') })
+        .where('delegation_id', '=', id)
+        .execute();
+      expect((await delegationHistory(store.db, id)).map((e) => e.event)).toEqual([
+        'created',
+        'accept',
+        'changed',
+        'revoke',
+      ]);
       expect(history[2]!.details).toMatchObject({
         before: { permissions: ['appointments', 'prescriptions'] },
         after: { permissions: ['appointments'] },

@@ -17,6 +17,7 @@ import * as m0007 from './migrations/0007-photo-id.js';
 import * as m0008 from './migrations/0008-provisioning.js';
 import * as m0009 from './migrations/0009-delegations.js';
 import * as m0010 from './migrations/0010-audit-append.js';
+import * as m0011 from './migrations/0011-delegation-event-order.js';
 
 /** Every migration, in order. Add new ones at the end; never edit a shipped one. */
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '0008-provisioning': m0008,
   '0009-delegations': m0009,
   '0010-audit-append': m0010,
+  '0011-delegation-event-order': m0011,
 };
 
 export type Db = Kysely<Database>;

@@ -337,7 +337,7 @@ export async function delegationHistory(db: Db, id: string): Promise<DelegationE
     .selectAll()
     .where('delegation_id', '=', id)
     .orderBy('created_at', 'asc')
-    .orderBy('id')
+    .orderBy('seq', 'asc')
     .execute();
 }
 
@@ -355,6 +355,7 @@ export async function actionsForGrantor(
     .where('d.grantor_id', '=', grantorId)
     .where('e.event', '=', 'acted')
     .orderBy('e.created_at', 'desc')
+    .orderBy('e.seq', 'desc')
     .limit(limit)
     .execute();
 }

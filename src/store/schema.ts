@@ -407,6 +407,8 @@ export interface DelegationEventsTable {
   client_id: Nullable<string>;
   details: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: Generated<Date>;
+  /** Written order, for events sharing created_at (migration 0011); a number from PGlite, a string from pg. */
+  seq: ColumnType<number | string, never, never>;
 }
 
 export interface Database {
