@@ -120,16 +120,25 @@ describe.skipIf(!reachable)('Redis', () => {
       await service?.close();
       own?.disconnect();
     });
-
-    it('signs a person in with sessions, interactions and codes in Redis, grants and refresh tokens in the database', async () => {
-      const demo = demoSupplier();
-      const cb = await signInThroughSupplier(
+    const demo = demoSupplier();
+    const signIn = () =>
+      signInThroughSupplier(
         service,
         new TestBrowser(service.app),
         demo,
         { email: 'p0.patient@example.com', phone: '+447700900000' },
         { vtr: '["P0.Cp.Cd"]', scope: 'openid' },
       );
+    const refresh = async (refreshToken: string) =>
+      tokenRequest(service.app, {
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await clientAssertion(demo, TOKEN_URL),
+      });
+
+    it('signs a person in with sessions, interactions and codes in Redis, grants and refresh tokens in the database', async () => {
+      const cb = await signIn();
       const tokens = await exchangeCode(service.app, demo, cb.code!);
       expect(tokens.status).toBe(200);
       expect(await own.keys('oidc:Session:*')).not.toHaveLength(0);
@@ -143,34 +152,15 @@ describe.skipIf(!reachable)('Redis', () => {
       expect(durable.map((r) => r.type).sort()).toEqual(['Grant', 'RefreshToken']);
       expect(durable.map((r) => r.id)).toContain(refreshToken);
       expect(await own.exists(`oidc:RefreshToken:${refreshToken}`)).toBe(0);
-      const refreshed = await tokenRequest(service.app, {
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-        client_assertion_type: ASSERTION_TYPE,
-        client_assertion: await clientAssertion(demo, TOKEN_URL),
-      });
+      const refreshed = await refresh(refreshToken);
       expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
       const ready = await service.app.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(200);
     });
 
     it('rotates a refresh token sent several times at once only once, and then revokes the grant', async () => {
-      const demo = demoSupplier();
-      const cb = await signInThroughSupplier(
-        service,
-        new TestBrowser(service.app),
-        demo,
-        { email: 'p0.patient@example.com', phone: '+447700900000' },
-        { vtr: '["P0.Cp.Cd"]', scope: 'openid' },
-      );
+      const cb = await signIn();
       const tokens = await exchangeCode(service.app, demo, cb.code!);
-      const refresh = async (refreshToken: string) =>
-        tokenRequest(service.app, {
-          grant_type: 'refresh_token',
-          refresh_token: refreshToken,
-          client_assertion_type: ASSERTION_TYPE,
-          client_assertion: await clientAssertion(demo, TOKEN_URL),
-        });
       const answers = await Promise.all(
         Array.from({ length: 4 }, () => refresh(tokens.body.refresh_token as string)),
       );
@@ -182,14 +172,7 @@ describe.skipIf(!reachable)('Redis', () => {
     });
 
     it('gives tokens for a code sent several times at once only once, and then revokes them', async () => {
-      const demo = demoSupplier();
-      const cb = await signInThroughSupplier(
-        service,
-        new TestBrowser(service.app),
-        demo,
-        { email: 'p0.patient@example.com', phone: '+447700900000' },
-        { vtr: '["P0.Cp.Cd"]', scope: 'openid' },
-      );
+      const cb = await signIn();
       const answers = await Promise.all(
         Array.from({ length: 4 }, () => exchangeCode(service.app, demo, cb.code!)),
       );
@@ -198,13 +181,7 @@ describe.skipIf(!reachable)('Redis', () => {
       for (const refused of answers.filter((a) => a.status !== 200))
         expect(refused.body.error).toBe('invalid_grant');
       // The reuse revoked the grant: the one refresh token issued no longer works.
-      const refreshed = await tokenRequest(service.app, {
-        grant_type: 'refresh_token',
-        refresh_token: issued[0]!.body.refresh_token as string,
-        client_assertion_type: ASSERTION_TYPE,
-        client_assertion: await clientAssertion(demo, TOKEN_URL),
-      });
-      expect(refreshed.body.error).toBe('invalid_grant');
+      expect((await refresh(issued[0]!.body.refresh_token as string)).body.error).toBe('invalid_grant');
     });
   });
 });

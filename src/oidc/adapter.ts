@@ -36,8 +36,7 @@ function withoutNul(_key: string, value: unknown): unknown {
 /**
  * A refresh grant reads the refresh token and then, a moment later in the same
  * request, the grant it names. The token's read fetches that grant too (one
- * round trip instead of two, a quarter of a refresh grant's database time) and
- * keeps it here, under the request (Provider.ctx), for that Grant.find only:
+ * round trip instead of two) and keeps it here, under the request (Provider.ctx), for that Grant.find only:
  * the first read takes it, so any later read in the request goes to the table.
  */
 const grantsReadWithToken = new WeakMap<object, Map<string, AdapterPayload | undefined>>();
