@@ -215,11 +215,14 @@ const BODY_ROUTES: [Method, string][] = [
   ['PATCH', '/userinfo'],
 ];
 
+/** `.` and `..` (also as %2e): URL normalisation removes them, so they too make another route. */
+const isDotSegment = (segment: string) => /^(?:\.|%2e){1,2}$/i.test(segment);
+
 /** Fills `:param` segments with a generated one (never empty: an empty segment is another route). */
 const fill = (route: string, segment: string) =>
   // A function, not a string: `$'` and `$&` in a replacement string are patterns.
   route.replace(/:[A-Za-z]+/g, () =>
-    segment === '' ? 'x' : segment.replace(/[/?#]/g, (c) => encodeURIComponent(c)),
+    segment === '' || isDotSegment(segment) ? 'x' : segment.replace(/[/?#]/g, (c) => encodeURIComponent(c)),
   );
 
 /** The OAuth token endpoint errors (RFC 6749 5.2, RFC 7523). */
