@@ -1,16 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { createPasswordPolicy } from '../domain/password-policy.js';
-import { loadCommonPasswords, parseCommonPasswords } from './common-passwords.js';
+import { CommonPasswordList, loadCommonPasswords, parseCommonPasswords } from './common-passwords.js';
 
 describe('parseCommonPasswords', () => {
   it('lowercases, strips CR and drops entries shorter than 8 characters', () => {
-    const set = parseCommonPasswords('123456\r\nPassWord1\r\niloveyou\nshort\n\nsunshine1\n');
-    expect([...set].sort()).toEqual(['iloveyou', 'password1', 'sunshine1']);
+    const list = parseCommonPasswords('123456\r\nPassWord1\r\niloveyou\nshort\n\nsunshine1\n');
+    expect(list.size).toBe(3);
+    for (const kept of ['iloveyou', 'password1', 'sunshine1']) expect(list.has(kept)).toBe(true);
+    for (const dropped of ['123456', 'short', 'PassWord1', 'password1\r', ''])
+      expect(list.has(dropped)).toBe(false);
   });
 
   it('stores the NFKC form the policy looks up', () => {
     // U+FB01 "ﬁ" becomes "fi"
-    expect([...parseCommonPasswords('ﬁrewood1\n')]).toEqual(['firewood1']);
+    const list = parseCommonPasswords('ﬁrewood1\n');
+    expect(list.has('firewood1')).toBe(true);
+    expect(list.has('ﬁrewood1')).toBe(false);
   });
 
   it('counts length in code points', () => {
@@ -19,16 +24,27 @@ describe('parseCommonPasswords', () => {
   });
 });
 
+describe('CommonPasswordList', () => {
+  it('finds every entry it was given and no other, duplicates kept once', () => {
+    const entries = Array.from({ length: 5000 }, (_, i) => `entry-${i}-${(i * 7919) % 1000}`);
+    const list = CommonPasswordList.of([...entries, ...entries.slice(0, 100)]);
+    expect(list.size).toBe(5000);
+    for (const e of entries) expect(list.has(e)).toBe(true);
+    for (let i = 0; i < 5000; i++) expect(list.has(`other-${i}`)).toBe(false);
+    expect(CommonPasswordList.of([]).has('anything')).toBe(false);
+  });
+});
+
 describe('loadCommonPasswords', () => {
   it('loads the SecLists list', async () => {
-    const set = await loadCommonPasswords();
-    expect(set.size).toBeGreaterThanOrEqual(100_000);
+    const list = await loadCommonPasswords();
+    expect(list.size).toBeGreaterThanOrEqual(100_000);
     for (const p of ['password1', 'iloveyou', 'password', '12345678', 'qwertyuiop'])
-      expect(set.has(p)).toBe(true);
-    expect(set.has('password\r')).toBe(false);
-    expect(set.has('zq8#vyt!lk2m-purple-otter')).toBe(false);
-    const short = [...set].filter((entry) => [...entry].length < 8);
-    expect(short).toEqual([]);
+      expect(list.has(p)).toBe(true);
+    // Shorter than 8 characters: refused on length before the list is asked, so not kept.
+    for (const p of ['123456', 'qwerty', 'dragon']) expect(list.has(p)).toBe(false);
+    expect(list.has('password\r')).toBe(false);
+    expect(list.has('zq8#vyt!lk2m-purple-otter')).toBe(false);
   });
 
   it('is loaded once and shared', async () => {
