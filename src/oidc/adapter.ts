@@ -33,11 +33,16 @@ function withoutNul(_key: string, value: unknown): unknown {
   return typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value;
 }
 
+/** Rows past their expiry are invisible to every read (purgeExpired deletes them later). */
+const notExpired = (column: string) =>
+  sql<boolean>`(${sql.ref(column)} is null or ${sql.ref(column)} > now())`;
+
 /**
  * A refresh grant reads the refresh token and then, a moment later in the same
  * request, the grant it names. The token's read fetches that grant too (one
- * round trip instead of two) and keeps it here, under the request (Provider.ctx), for that Grant.find only:
- * the first read takes it, so any later read in the request goes to the table.
+ * round trip instead of two) and keeps it here, under the request
+ * (Provider.ctx), for that Grant.find only: the first read takes it, so any
+ * later read in the request goes to the table.
  */
 const grantsReadWithToken = new WeakMap<object, Map<string, AdapterPayload | undefined>>();
 
@@ -149,10 +154,7 @@ export class DbAdapter implements Adapter, AddIfAbsent {
     const row = await this.db
       .selectFrom('oidc_payloads as t')
       .leftJoin('oidc_payloads as g', (join) =>
-        join
-          .onRef('g.id', '=', 't.grant_id')
-          .on('g.type', '=', 'Grant')
-          .on((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', sql<Date>`now()`)])),
+        join.onRef('g.id', '=', 't.grant_id').on('g.type', '=', 'Grant').on(notExpired('g.expires_at')),
       )
       .select([
         't.payload',
@@ -163,7 +165,7 @@ export class DbAdapter implements Adapter, AddIfAbsent {
       ])
       .where('t.id', '=', id)
       .where('t.type', '=', this.name)
-      .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', sql<Date>`now()`)]))
+      .where(notExpired('t.expires_at'))
       .executeTakeFirst();
     if (!row) return undefined;
     if (row.grant_id) {
@@ -253,7 +255,7 @@ export class DbAdapter implements Adapter, AddIfAbsent {
       .select(['payload', 'consumed_at'])
       .where(column, '=', value)
       .where('type', '=', this.name)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
+      .where(notExpired('expires_at'))
       .executeTakeFirst();
     return row ? withConsumed(row.payload, row.consumed_at) : undefined;
   }
