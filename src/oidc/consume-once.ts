@@ -10,6 +10,14 @@ import Provider, { errors } from 'oidc-provider';
 /** Models whose tokens are revoked with their grant (as oidc-provider's own revoke helper does for ours). */
 const REVOKED_WITH_GRANT = ['AccessToken', 'RefreshToken', 'AuthorizationCode'] as const;
 
+/** How oidc-provider names each spendable model in its own "already consumed" errors. */
+const LABELS: Record<string, string> = {
+  AuthorizationCode: 'authorization code',
+  RefreshToken: 'refresh token',
+  DeviceCode: 'device code',
+  BackchannelAuthenticationRequest: 'backchannel authentication request',
+};
+
 export async function refuseSecondUse(model: string, grantId: string | undefined): Promise<never> {
   const provider = Provider.ctx?.oidc.provider;
   if (provider && grantId) {
@@ -18,6 +26,5 @@ export async function refuseSecondUse(model: string, grantId: string | undefined
       provider.Grant.adapter.destroy(grantId),
     ]);
   }
-  const label = model === 'RefreshToken' ? 'refresh token' : 'authorization code';
-  throw new errors.InvalidGrant(`${label} already consumed`);
+  throw new errors.InvalidGrant(`${LABELS[model] ?? model} already consumed`);
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
-export const REPLAY_DETECTION = 'ReplayDetection';
+const REPLAY_DETECTION = 'ReplayDetection';
 
 /** Our adapters' addition to oidc-provider's interface. */
 export interface AddIfAbsent {
