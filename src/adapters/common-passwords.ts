@@ -53,20 +53,13 @@ export class CommonPasswordList {
     return CommonPasswordList.fromFingerprints(Array.from(entries, fingerprint));
   }
 
-  private static fromFingerprints(prints: number[]): CommonPasswordList {
+  static fromFingerprints(prints: number[]): CommonPasswordList {
     const sorted = Float64Array.from(prints).sort();
     // Duplicates are harmless to the search but cost memory.
     let kept = 0;
     for (let i = 0; i < sorted.length; i++)
       if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[kept++] = sorted[i]!;
     return new CommonPasswordList(sorted.slice(0, kept));
-  }
-
-  /** Fingerprints straight from the text: the entries themselves are never all held at once. */
-  static parse(text: string): CommonPasswordList {
-    const prints: number[] = [];
-    forEachEntry(text, (entry) => prints.push(fingerprint(entry)));
-    return CommonPasswordList.fromFingerprints(prints);
   }
 
   get size(): number {
@@ -94,7 +87,10 @@ export class CommonPasswordList {
  * would only cost memory (they are about half of the 437k lines).
  */
 export function parseCommonPasswords(text: string): CommonPasswordList {
-  return CommonPasswordList.parse(text);
+  // Fingerprints straight from the text: the entries themselves are never all held at once.
+  const prints: number[] = [];
+  forEachEntry(text, (entry) => prints.push(fingerprint(entry)));
+  return CommonPasswordList.fromFingerprints(prints);
 }
 
 function forEachEntry(text: string, use: (entry: string) => void): void {
